@@ -1,0 +1,29 @@
+# GiantStep: `make demo` sets up and assesses the example firm; `make test` sets up and runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/giantstep assess data/examples/srdi_machinery.json --format text
+
+test: install
+	$(BIN)/ruff check webapp tests benchmarks
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m benchmarks.engine --rows 1000000
+	$(BIN)/python -m benchmarks.batch --rows 200000
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

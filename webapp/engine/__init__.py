@@ -1,0 +1,1 @@
+"""GiantStep engine: pure Python, no Flask."""

@@ -1,0 +1,196 @@
+"""The engine's entry point: validate profiles, judge them against the rule set, place them on the ladder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from webapp import fields
+from webapp.engine.criteria import MET, Judge, status_names
+from webapp.engine.gaps import GapFinder
+from webapp.engine.inputs import validate_profiles
+from webapp.engine.ladder import next_tier, place_on_ladder
+from webapp.engine.rulebook import RuleBook, RuleSet, load_rule_book
+
+MODES = ("new", "review")
+DERIVED_SHOWN = ("rd_ratio", "rd_ratio_prev", "main_share", "main_growth", "main_growth_avg2", "revenue_cagr2",
+                 "net_margin", "rd_staff_share", "rd_2y")
+
+
+@functools.cache
+def default_rule_book() -> RuleBook:
+    """The rule book shipped in ``data/rules``, loaded once per process."""
+    return load_rule_book()
+
+
+@dataclass
+class Assessment:
+    """Results of judging a frame of profiles: one row a firm."""
+
+    profiles: pd.DataFrame
+    errors: pd.DataFrame
+    ruleset: RuleSet
+    judge: Judge
+    tier: np.ndarray
+    as_of: dt.date
+    mode: str
+    _gaps: GapFinder | None = field(default=None, repr=False)
+
+    @property
+    def valid(self) -> np.ndarray:
+        """True for firms whose input had no error."""
+        bad = self.profiles.index.isin(self.errors["index"]) if len(self.errors) else \
+            np.zeros(len(self.profiles), dtype=bool)
+        return ~np.asarray(bad)
+
+    def frame(self) -> pd.DataFrame:
+        """Batch columns: ``tier`` and, per tier, status and score range; empty where input was invalid."""
+        valid = self.valid
+        cols: dict[str, object] = {"tier": np.where(valid, self.tier, None)}
+        for tid, res in self.judge.tiers.items():
+            cols[f"{tid}_status"] = np.where(valid, status_names(res.status), None)
+            for key, arr in (("score_min", res.score_lo), ("score_max", res.score_hi)):
+                cols[f"{tid}_{key}"] = np.where(valid, arr, np.nan) if arr is not None else np.nan
+        return pd.DataFrame(cols, index=self.profiles.index)
+
+    def to_dict(self, i: int = 0, *, gaps: bool = True) -> dict:
+        """The result contract of spec/assessment.md for firm ``i`` (position), JSON-ready."""
+        rs = self.ruleset
+        tier = str(self.tier[i])
+        nxt = next_tier(tier, rs)
+        finder = self._gap_finder() if gaps else None
+        out = {
+            "rules": rs.versions(),
+            "rule_versions": rs.table_versions(),
+            "as_of": self.as_of.isoformat(),
+            "mode": self.mode,
+            "firm_name": _json_value(self.profiles["firm_name"].iloc[i]),
+            "tier": tier,
+            "next_tier": nxt,
+            "tiers": {tid: self._tier_dict(tid, i, finder) for tid in self.judge.tiers},
+            "derived": {m: _json_value(self.judge.env.point(m)[i]) for m in DERIVED_SHOWN if m in rs.metrics},
+        }
+        return out
+
+    def _gap_finder(self) -> GapFinder:
+        if self._gaps is None:
+            self._gaps = GapFinder(self.judge)
+        return self._gaps
+
+    def _tier_dict(self, tid: str, i: int, finder: GapFinder | None) -> dict:
+        tier = self.ruleset.tiers[tid]
+        res = self.judge.tiers[tid]
+        out = {
+            "status": status_names(res.status[i:i + 1])[0],
+            "level": tier.level,
+            "name_zh": tier.name_zh,
+            "name_en": tier.name_en,
+            "rules": tier.table,
+            "score_min": _json_value(res.score_lo[i]) if res.score_lo is not None else None,
+            "score_max": _json_value(res.score_hi[i]) if res.score_hi is not None else None,
+        }
+        for pos, route in res.route.items():
+            group = tier.requires[pos]
+            out["route"] = group[route[i]] if route[i] >= 0 else None
+        out["criteria"] = [self._criterion_dict(cid, i, finder) for cid in tier.criteria]
+        return out
+
+    def _criterion_dict(self, cid: str, i: int, finder: GapFinder | None) -> dict:
+        crit = self.ruleset.criteria[cid]
+        res = self.judge.criteria[cid]
+        status = status_names(res.status[i:i + 1])[0]
+        item = {"id": cid, "kind": crit.kind, "status": status, "name_zh": crit.name_zh, "name_en": crit.name_en}
+        if crit.kind == "scored":
+            lo, hi = float(res.points_lo[i]), float(res.points_hi[i])
+            item.update(points=_json_value(lo) if lo == hi else None, points_min=_json_value(lo),
+                        points_max=_json_value(hi), max_points=_json_value(crit.max_points))
+        item["value"] = self._value(crit.value, i)
+        item["self_declared"] = crit.self_declared
+        item["verification"] = crit.verification
+        if crit.kind == "advisory" and crit.form == "manual":
+            item["manual_review"] = True
+        if res.route is not None:
+            item["route"] = self._route_name(crit, int(res.route[i]))
+        if res.via is not None:
+            item["via"] = (None, "held", "eligible")[int(res.via[i])] if res.status[i] == MET else None
+        if finder is not None:
+            item["gap"] = finder.gap(crit, i)
+        return item
+
+    @staticmethod
+    def _route_name(crit, r: int) -> str | None:
+        if r < 0:
+            return None
+        if crit.form == "score_pass":
+            return "score" if r == 0 else crit.routes[r - 1].id
+        return crit.routes[r].id
+
+    def _value(self, name: str | None, i: int):
+        if not name:
+            return None
+        if name in self.judge.env.evaluator.enums:
+            return _json_value(self.profiles[name].iloc[i])
+        value = self.judge.env.point(name)[i]
+        spec = fields.FIELDS.get(name)
+        if spec is not None and spec.kind == "bool":
+            return None if math.isnan(value) else bool(value)
+        return _json_value(value)
+
+
+def assess(profiles: pd.DataFrame, *, rules: str | None = None, as_of: dt.date | None = None,
+           mode: str = "new", rule_book: RuleBook | None = None, first_line: int = 2) -> Assessment:
+    """Validate and judge a frame of firm profiles against every tier.
+
+    Parameters
+    ----------
+    profiles : pandas.DataFrame
+        One row a firm, canonical column names (values as entered: strings or numbers; missing = unknown).
+    rules : {"SME-2022", "SME-2026"}, optional
+        SME rule set; by default the one in force on ``as_of``.
+    as_of : datetime.date, optional
+        Assessment date, default today.
+    mode : {"new", "review"}
+        ``review`` judges a re-review of a title already held.
+    rule_book : RuleBook, optional
+        Rule tables to use (default: those shipped in data/rules).
+    first_line : int
+        Line number reported for the first row in errors (2 for a spreadsheet with a header).
+
+    Returns
+    -------
+    Assessment
+        Clean profiles, input errors, per-criterion and per-tier results and the ladder placement.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; choose new or review")
+    as_of = as_of or dt.date.today()
+    ruleset = (rule_book or default_rule_book()).select(rules, as_of)
+    clean, errors = validate_profiles(profiles, first_line=first_line)
+    judge = Judge(clean, ruleset, review=mode == "review").run()
+    tier = place_on_ladder(judge.tiers, ruleset)
+    return Assessment(profiles=clean, errors=errors, ruleset=ruleset, judge=judge, tier=tier, as_of=as_of,
+                      mode=mode)
+
+
+def _json_value(v):
+    """A scalar as JSON wants it: None for unknown, int for whole numbers, float otherwise."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if math.isnan(f):
+        return None
+    if math.isinf(f):
+        return "inf" if f > 0 else "-inf"
+    return int(f) if f.is_integer() and abs(f) < 2**53 else round(f, 10)

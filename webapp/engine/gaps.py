@@ -1,0 +1,231 @@
+"""Gaps: for a criterion that is not met or unknown, what is short, by how much, and what is missing."""
+
+from __future__ import annotations
+
+import ast
+import math
+
+import numpy as np
+
+from webapp import fields
+from webapp.engine.criteria import MET, UNKNOWN, Judge
+from webapp.engine.expressions import Evaluator, Expression, Interval, status_codes
+from webapp.engine.rulebook import Criterion
+
+_OPS = {ast.GtE: ">=", ast.Gt: ">", ast.LtE: "<=", ast.Lt: "<", ast.Eq: "==", ast.NotEq: "!=",
+        ast.In: "in", ast.NotIn: "not in"}
+
+
+class GapFinder:
+    """Explain unmet criteria of one judged frame, atom by atom (vectorised per atom)."""
+
+    def __init__(self, judge: Judge):
+        self.judge = judge
+        self.env = judge.env
+        self.metrics = judge.ruleset.metrics
+        self._atom_cache: dict[int, np.ndarray] = {}
+
+    # -- inputs
+    def inputs_of(self, names) -> list[str]:
+        """Raw input fields behind names (expanding derived metrics), in first-seen order."""
+        out: list[str] = []
+        for name in sorted(names):
+            if name in self.metrics:
+                out += [f for f in self.inputs_of(self.metrics[name].expr.names) if f not in out]
+            elif name in fields.FIELDS and name not in out:
+                out.append(name)
+        return out
+
+    def missing(self, names, i: int) -> list[str]:
+        """Input fields behind ``names`` that are unknown for firm ``i``."""
+        return [f for f in self.inputs_of(names) if _unknown(self.env.clean[f].iloc[i])]
+
+    # -- atoms
+    def _status(self, node: ast.expr) -> np.ndarray:
+        key = id(node)
+        if key not in self._atom_cache:
+            expr = Expression(text=ast.unparse(node), tree=node, names=_names(node))
+            self._atom_cache[key] = status_codes(self.env.evaluator.evaluate(expr))
+        return self._atom_cache[key]
+
+    def atoms(self, node: ast.expr) -> tuple[np.ndarray, list[tuple[ast.expr, np.ndarray]]]:
+        """Cost (failing atoms) and the atoms to report, choosing the closest branch of each ``or``."""
+        if isinstance(node, ast.BoolOp):
+            parts = [self.atoms(v) for v in node.values]
+            if isinstance(node.op, ast.And):
+                return np.sum([p[0] for p in parts], axis=0), [a for p in parts for a in p[1]]
+            costs = np.vstack([p[0] for p in parts])
+            chosen = np.argmin(costs, axis=0)
+            items = [(a, m & (chosen == j)) for j, p in enumerate(parts) for a, m in p[1]]
+            return costs.min(axis=0), items
+        if isinstance(node, ast.Constant):
+            return np.zeros(self.judge.n, dtype=int), []
+        status = self._status(node)
+        fail = status != MET
+        return fail.astype(int), [(node, fail)]
+
+    def describe_atom(self, node: ast.expr, i: int) -> dict:
+        """One unmet condition for firm ``i``: metric, operator, threshold, value, distance, lever."""
+        item: dict = {"condition": ast.unparse(node)}
+        names = _names(node)
+        item["missing"] = self.missing(names, i)
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.left, ast.Name) \
+                and isinstance(node.comparators[0], ast.Constant) \
+                and isinstance(node.comparators[0].value, int | float):
+            name, op = node.left.id, _OPS[type(node.ops[0])]
+            threshold = float(node.comparators[0].value)
+            value = _num(self.env.point(name)[i]) if name not in self.env.evaluator.enums else None
+            item.update(metric=name, op=op, threshold=threshold, value=value, unit=self.unit(name),
+                        **self.labels(name))
+            if value is not None:
+                dist = threshold - value if op in (">=", ">") else value - threshold
+                item["distance"] = max(dist, 0.0)
+                lever = self.lever(name, threshold, i) if op in (">=", ">") else None
+                if lever:
+                    item["lever"] = lever
+        elif isinstance(node, ast.Name):
+            item.update(metric=node.id, op="==", threshold=1.0, value=_num(self.env.point(node.id)[i]),
+                        unit="bool", **self.labels(node.id))
+        return item
+
+    def labels(self, name: str) -> dict:
+        """zh/en labels of a field or metric."""
+        if name in self.metrics:
+            return {"label_zh": self.metrics[name].name_zh, "label_en": self.metrics[name].name_en}
+        if name in fields.FIELDS:
+            return {"label_zh": fields.label(name, "zh"), "label_en": fields.label(name, "en")}
+        return {"label_zh": name, "label_en": name}
+
+    def unit(self, name: str) -> str:
+        """Unit code of a field or metric: wan, ratio, pct, count, years, points, bool, ''."""
+        if name in self.metrics:
+            return self.metrics[name].unit
+        spec = fields.FIELDS.get(name)
+        if spec is None:
+            return ""
+        return {"money": "wan", "pct": "pct", "count": "count", "bool": "bool"}.get(spec.kind, "number")
+
+    def lever(self, metric: str, threshold: float, i: int) -> dict | None:
+        """How much of the metric's lever field firm ``i`` needs to reach ``threshold``, by bisection."""
+        m = self.metrics.get(metric)
+        if m is None or not m.lever:
+            return None
+        values = {f: _num(self.env.clean[f].iloc[i]) for f in self.inputs_of(m.expr.names)}
+        if any(v is None for v in values.values()):
+            return None
+        current = values[m.lever]
+
+        def at(x: float) -> float:
+            env = dict(values, **{m.lever: x})
+
+            def resolve(name: str) -> Interval:
+                if name in env:
+                    return Interval.const(env[name], 1)
+                return ev.evaluate(self.metrics[name].expr)
+
+            ev = Evaluator(1, resolve, {})
+            return float(ev.evaluate(m.expr).lo[0])
+
+        if at(current) >= threshold or not math.isfinite(at(current)):
+            return None
+        hi = max(1.0, abs(current))
+        while at(current + hi) < threshold and hi < 1e12:
+            hi *= 2
+        if at(current + hi) < threshold:
+            return None
+        lo = 0.0
+        for _ in range(80):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if at(current + mid) < threshold else (lo, mid)
+        amount = hi
+        if fields.FIELDS[m.lever].integer:
+            amount = float(math.ceil(amount - 1e-9))
+        return {"field": m.lever, "amount": round(amount, 4), "unit": self.unit(m.lever)}
+
+    # -- criteria
+    def gap(self, crit: Criterion, i: int) -> dict | None:
+        """The gap of criterion ``crit`` for firm ``i``; None when it is met or advisory."""
+        res = self.judge.criteria[crit.id]
+        status = int(res.status[i])
+        if crit.form == "manual":
+            return {"manual_review": True, "items": [], "missing": []}
+        if crit.kind == "scored":
+            return self._scored_gap(crit, i, res)
+        if status == MET:
+            return None
+        items, names = [], set()
+        for expr in _gap_expressions(crit):
+            names |= expr.names
+            _, atoms = self.atoms(expr.tree)
+            items += [self.describe_atom(a, i) for a, mask in atoms if mask[i]]
+        out = {"items": items, "missing": self.missing(names, i)}
+        if crit.form == "prerequisite":
+            out["titles"] = list(crit.titles)
+            out["eligible"] = {t: _status_name(self.judge.tiers[t].status[i]) for t in crit.eligible
+                               if t in self.judge.tiers}
+        if crit.form in ("score_pass", "any_of"):
+            out["routes"] = {r.id: _status_name(self.judge.criteria[r.all_of[0]].status[i])
+                             for r in crit.routes if len(r.all_of) == 1}
+        return out
+
+    def _scored_gap(self, crit: Criterion, i: int, res) -> dict | None:
+        lo, hi = float(res.points_lo[i]), float(res.points_hi[i])
+        if lo >= crit.max_points:
+            return None
+        names = set().union(*[e.names for e in crit.expressions()])
+        out = {"items": [], "missing": self.missing(names, i), "points_to_gain": crit.max_points - lo}
+        for b in crit.options:
+            value = self.env.evaluator.evaluate(b.metric)
+            if value.lo[i] != value.hi[i] or not isinstance(b.metric.tree, ast.Name):
+                continue
+            v, name = float(value.lo[i]), b.metric.tree.id
+            better = [(e, p) for e, p in zip(b.edges, b.points) if p > lo]
+            if not better:
+                continue
+            edge, pts = (min(better) if not b.at_most else max(better))
+            op = "<=" if b.at_most else ">="
+            item = {"condition": f"{name} {op} {edge:g}", "metric": name, "op": op, "threshold": edge,
+                    "value": v, "unit": self.unit(name), "points": pts, "missing": [], **self.labels(name),
+                    "distance": max(v - edge if b.at_most else edge - v, 0.0)}
+            lever = None if b.at_most else self.lever(name, edge, i)
+            if lever:
+                item["lever"] = lever
+            out["items"].append(item)
+        return out
+
+
+def _gap_expressions(crit: Criterion) -> list[Expression]:
+    if crit.form == "test" and crit.routes:
+        tree = ast.BoolOp(op=ast.Or(), values=[r.test.tree for r in crit.routes])
+        return [Expression(text=ast.unparse(tree), tree=tree, names=frozenset().union(*[r.test.names
+                                                                                         for r in crit.routes]))]
+    return [e for e in (crit.test, crit.also) if e is not None]
+
+
+def _names(node: ast.expr) -> frozenset[str]:
+    return frozenset(n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+                     and n.id not in ("min", "max", "floor", "mean"))
+
+
+def _status_name(code) -> str:
+    return {1: "met", 0: "not_met", UNKNOWN: "unknown"}[int(code)]
+
+
+def _unknown(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or v is np.nan or \
+        (not isinstance(v, str) and _isna(v))
+
+
+def _isna(v) -> bool:
+    try:
+        return bool(np.isnan(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _num(v) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f

@@ -1,0 +1,402 @@
+"""Load and check the versioned rule tables in ``data/rules`` (TOML) into typed, compiled objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from webapp import fields
+from webapp.engine.expressions import Expression, ExpressionError, compile_expression
+
+DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "data" / "rules"
+
+KINDS = ("hard", "scored", "route", "advisory")
+VERIFICATION = ("verified", "verified-wording", "secondary", "unverified")
+SME_SWITCH_DATE = dt.date(2026, 4, 1)
+FLAGS = ("review",)
+
+_FORM_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
+    # form -> alternatives of required key sets
+    "test": (("test",), ("routes",)),
+    "brackets": (("metric", "brackets"),),
+    "best_of": (("options",),),
+    "points": (("points",),),
+    "any_of": (("routes",),),
+    "score_pass": (("score_at_least",),),
+    "prerequisite": (("titles", "eligible"),),
+    "manual": ((),),
+}
+_COMMON_KEYS = ("id", "tier", "kind", "form", "name_zh", "name_en", "text_zh", "text_en", "source",
+                "verification")
+
+
+class RuleTableError(ValueError):
+    """A rule table is malformed; the message names the file and the row."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A derived metric: a formula over fields, with what the gap analysis may move."""
+
+    name: str
+    expr: Expression
+    unit: str
+    name_zh: str
+    name_en: str
+    lever: str | None = None
+    base: str | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    """One alternative of an any-of criterion."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    test: Expression | None = None          # for a test route
+    all_of: tuple[str, ...] = ()           # for an any_of route over criteria
+    verification: str | None = None
+
+
+@dataclass(frozen=True)
+class Brackets:
+    """Points by brackets of one metric; edges inclusive, shared end points to the higher score."""
+
+    metric: Expression
+    edges: tuple[float, ...]
+    points: tuple[float, ...]
+    otherwise: float
+    at_most: bool = False
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One official criterion, as written in a rule table."""
+
+    id: str
+    tier: str
+    kind: str
+    form: str
+    name_zh: str
+    name_en: str
+    text_zh: str
+    text_en: str
+    source: str
+    verification: str
+    table: str
+    note: str = ""
+    self_declared: bool = False
+    value: str | None = None
+    max_points: float | None = None
+    group: str | None = None
+    test: Expression | None = None
+    routes: tuple[Route, ...] = ()
+    options: tuple[Brackets, ...] = ()
+    points: Expression | None = None
+    score_at_least: float | None = None
+    sub_minimums: tuple[dict, ...] = ()
+    titles: tuple[str, ...] = ()
+    eligible: tuple[str, ...] = ()
+    also: Expression | None = None
+
+    def expressions(self) -> list[Expression]:
+        """Every expression the criterion evaluates (for inputs and gaps)."""
+        out = [e for e in (self.test, self.points, self.also) if e is not None]
+        out += [r.test for r in self.routes if r.test is not None]
+        out += [b.metric for b in self.options]
+        return out
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A rung of the ladder as one rule table defines it."""
+
+    id: str
+    level: int
+    name_zh: str
+    name_en: str
+    criteria: tuple[str, ...]
+    requires: tuple[str | tuple[str, ...], ...]
+    score: tuple[str, ...]
+    validity_years: int
+    table: str
+
+
+@dataclass(frozen=True)
+class RuleTable:
+    """A versioned rule table (one instrument) with its tiers and criteria."""
+
+    id: str
+    version: str
+    family: str
+    in_force_from: dt.date | None
+    in_force_until: dt.date | None
+    instrument_zh: str
+    instrument_en: str
+    source: str
+    tiers: dict[str, Tier]
+    criteria: dict[str, Criterion]
+    path: str
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """All rule tables and derived metrics found in a rules folder."""
+
+    tables: dict[str, RuleTable]
+    metrics: dict[str, Metric]
+    metrics_version: str = ""
+    directory: str = ""
+
+    def select(self, rules: str | None = None, as_of: dt.date | None = None) -> RuleSet:
+        """Choose the SME table by id or by the date in force, plus the tech and champion tables."""
+        as_of = as_of or dt.date.today()
+        if rules is None:
+            rules = "SME-2022" if as_of < SME_SWITCH_DATE else "SME-2026"
+        if rules not in self.tables or self.tables[rules].family != "sme":
+            known = sorted(t for t, tab in self.tables.items() if tab.family == "sme")
+            raise ValueError(f"unknown SME rule set {rules!r}; choose one of {', '.join(known)}")
+        others = sorted((t for t in self.tables.values() if t.family in ("tech", "champion")),
+                        key=lambda t: ("tech", "champion").index(t.family))
+        return RuleSet(sme=self.tables[rules], others=tuple(others), metrics=self.metrics,
+                       metrics_version=self.metrics_version)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The tables one assessment is judged by."""
+
+    sme: RuleTable
+    others: tuple[RuleTable, ...]
+    metrics: dict[str, Metric]
+    metrics_version: str = ""
+    tiers: dict[str, Tier] = field(init=False)
+    criteria: dict[str, Criterion] = field(init=False)
+
+    def __post_init__(self):
+        tiers, crits = {}, {}
+        for table in (self.sme, *self.others):
+            tiers.update(table.tiers)
+            crits.update(table.criteria)
+        ordered = dict(sorted(tiers.items(), key=lambda kv: kv[1].level))
+        object.__setattr__(self, "tiers", ordered)
+        object.__setattr__(self, "criteria", crits)
+
+    def versions(self) -> dict[str, str]:
+        """Rule-set ids by family, as the result contract names them."""
+        out = {"sme": self.sme.id}
+        out.update({t.family: t.id for t in self.others})
+        return out
+
+    def table_versions(self) -> dict[str, str]:
+        """Each table's own version string."""
+        return {t.id: t.version for t in (self.sme, *self.others)}
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def load_rule_book(directory: str | Path | None = None) -> RuleBook:
+    """Load every rule table and the metrics file from ``directory`` (default ``data/rules``).
+
+    Raises
+    ------
+    RuleTableError
+        When a table is malformed; the message names the file and the criterion row.
+    """
+    directory = Path(directory or DEFAULT_RULES_DIR)
+    metrics_doc = _read(directory / "metrics.toml")
+    metrics = _load_metrics(metrics_doc, directory / "metrics.toml")
+    names_ok = _name_checker(metrics)
+    tables = {}
+    for path in sorted(directory.glob("*.toml")):
+        doc = _read(path)
+        if "family" not in doc.get("table", {}):
+            continue  # metrics, and fragments only ever included by a table
+        table = load_rule_table(path, names_ok=names_ok)
+        tables[table.id] = table
+    _check_references(tables)
+    return RuleBook(tables=tables, metrics=metrics, metrics_version=metrics_doc["table"].get("version", ""),
+                    directory=str(directory))
+
+
+def load_rule_table(path: str | Path, *, names_ok=None) -> RuleTable:
+    """Load one rule table (with its includes) and check every row."""
+    path = Path(path)
+    doc = _read(path)
+    meta = doc.get("table")
+    if not isinstance(meta, dict) or "id" not in meta or "version" not in meta:
+        raise RuleTableError(f"{path.name}: missing [table] with id and version")
+    names_ok = names_ok or _name_checker(_load_metrics(_read(path.parent / "metrics.toml"), path))
+    tiers_doc = dict(doc.get("tiers", {}))
+    rows = []
+    for inc in meta.get("include", []):
+        inc_doc = _read(path.parent / inc)
+        tiers_doc.update(inc_doc.get("tiers", {}))
+        rows += [(inc, i, row) for i, row in enumerate(inc_doc.get("criteria", []))]
+    rows += [(path.name, i, row) for i, row in enumerate(doc.get("criteria", []))]
+    criteria = {}
+    for fname, i, row in rows:
+        crit = _criterion(row, meta["id"], names_ok, where=f"{fname}: criteria[{i}] ({row.get('id', '?')})")
+        if crit.id in criteria:
+            raise RuleTableError(f"{fname}: criteria[{i}]: duplicate id {crit.id!r}")
+        criteria[crit.id] = crit
+    tiers = {tid: _tier(tid, t, meta["id"], criteria, f"{path.name}: tiers.{tid}") for tid, t in tiers_doc.items()}
+    return RuleTable(
+        id=meta["id"], version=str(meta["version"]), family=meta.get("family", "sme"),
+        in_force_from=meta.get("in_force_from"), in_force_until=meta.get("in_force_until"),
+        instrument_zh=meta.get("instrument_zh", ""), instrument_en=meta.get("instrument_en", ""),
+        source=meta.get("source", ""), tiers=tiers, criteria=criteria, path=str(path),
+    )
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise RuleTableError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleTableError(f"{path.name}: not valid TOML: {exc}") from None
+
+
+def _name_checker(metrics: dict[str, Metric]):
+    allowed = {f.name for f in fields.REGISTRY if f.kind != "text"} | set(metrics) | set(FLAGS)
+    return allowed.__contains__
+
+
+def _load_metrics(doc: dict, path: Path) -> dict[str, Metric]:
+    field_ok = {f.name for f in fields.REGISTRY if f.kind != "text"}
+    out: dict[str, Metric] = {}
+    for name, spec in doc.get("metrics", {}).items():
+        where = f"{path.name}: metrics.{name}"
+        try:
+            expr = compile_expression(spec["expr"], allowed_names=lambda n: n in field_ok or n in out)
+        except (KeyError, ExpressionError) as exc:
+            raise RuleTableError(f"{where}: {exc}") from None
+        out[name] = Metric(name=name, expr=expr, unit=spec.get("unit", ""), name_zh=spec.get("name_zh", name),
+                           name_en=spec.get("name_en", name), lever=spec.get("lever"), base=spec.get("base"))
+    return out
+
+
+def _compile(text, names_ok, where):
+    try:
+        return compile_expression(str(text), allowed_names=names_ok)
+    except ExpressionError as exc:
+        raise RuleTableError(f"{where}: {exc}") from None
+
+
+def _brackets(spec: dict, names_ok, where) -> Brackets:
+    try:
+        pairs = [(float(e), float(p)) for e, p in spec["brackets"]]
+    except (KeyError, TypeError, ValueError):
+        raise RuleTableError(f"{where}: brackets must be a list of [edge, points] pairs") from None
+    at_most = spec.get("direction", "at_least") == "at_most"
+    if spec.get("direction", "at_least") not in ("at_least", "at_most"):
+        raise RuleTableError(f"{where}: direction must be at_least or at_most")
+    edges = [e for e, _ in pairs]
+    if edges != sorted(edges, reverse=not at_most) or len(set(edges)) != len(edges):
+        raise RuleTableError(f"{where}: bracket edges must be strictly {'rising' if at_most else 'falling'}")
+    return Brackets(metric=_compile(spec["metric"], names_ok, where), edges=tuple(edges),
+                    points=tuple(p for _, p in pairs), otherwise=float(spec.get("otherwise", 0)), at_most=at_most)
+
+
+def _criterion(row: dict, table_id: str, names_ok, where: str) -> Criterion:
+    missing = [k for k in _COMMON_KEYS if k not in row]
+    if missing:
+        raise RuleTableError(f"{where}: missing {', '.join(missing)}")
+    if row["kind"] not in KINDS:
+        raise RuleTableError(f"{where}: unknown kind {row['kind']!r}; one of {', '.join(KINDS)}")
+    if row["verification"] not in VERIFICATION:
+        raise RuleTableError(f"{where}: unknown verification {row['verification']!r}")
+    form = row["form"]
+    if form not in _FORM_KEYS:
+        raise RuleTableError(f"{where}: unknown form {form!r}; one of {', '.join(_FORM_KEYS)}")
+    if not any(all(k in row for k in keys) for keys in _FORM_KEYS[form]):
+        need = " or ".join("+".join(k) for k in _FORM_KEYS[form])
+        raise RuleTableError(f"{where}: form {form!r} needs {need}")
+    if row["kind"] == "scored" and "max_points" not in row:
+        raise RuleTableError(f"{where}: a scored criterion needs max_points")
+    kw: dict[str, Any] = {k: row[k] for k in _COMMON_KEYS}
+    kw.update(table=table_id, note=row.get("note", ""), self_declared=bool(row.get("self_declared", False)),
+              value=row.get("value"), group=row.get("group"))
+    if "max_points" in row:
+        kw["max_points"] = float(row["max_points"])
+    if "test" in row:
+        kw["test"] = _compile(row["test"], names_ok, where)
+    if "points" in row:
+        kw["points"] = _compile(row["points"], names_ok, where)
+    if "also" in row:
+        kw["also"] = _compile(row["also"], names_ok, where)
+    if form == "brackets":
+        kw["options"] = (_brackets(row, names_ok, where),)
+    if form == "best_of":
+        kw["options"] = tuple(_brackets(o, names_ok, f"{where} option {j}") for j, o in enumerate(row["options"]))
+    if "routes" in row and form in ("test", "any_of"):
+        kw["routes"] = _routes(row, form, names_ok, where)
+    if form == "score_pass":
+        kw["score_at_least"] = float(row["score_at_least"])
+        kw["sub_minimums"] = tuple(row.get("sub_minimums", ()))
+        kw["routes"] = tuple(Route(id=r, name_zh=r, name_en=r, all_of=(r,)) for r in row.get("routes", ()))
+    if form == "prerequisite":
+        bad = [t for t in row["titles"] if t not in fields.FIELDS]
+        if bad:
+            raise RuleTableError(f"{where}: unknown title field(s) {bad}")
+        kw["titles"], kw["eligible"] = tuple(row["titles"]), tuple(row["eligible"])
+    if kw.get("value") is None:
+        first = next(iter(sorted(kw["test"].names))) if kw.get("test") is not None and kw["test"].names else None
+        kw["value"] = row.get("metric") or first
+    return Criterion(**kw)
+
+
+def _routes(row, form, names_ok, where) -> tuple[Route, ...]:
+    out = []
+    for j, r in enumerate(row["routes"]):
+        if form == "any_of":
+            ids = tuple(r) if isinstance(r, list) else (r,)
+            zh = row.get("route_names_zh", [])
+            en = row.get("route_names_en", [])
+            out.append(Route(id="+".join(ids), name_zh=zh[j] if j < len(zh) else "+".join(ids),
+                             name_en=en[j] if j < len(en) else "+".join(ids), all_of=ids))
+        else:
+            if not isinstance(r, dict) or "id" not in r or "test" not in r:
+                raise RuleTableError(f"{where}: route {j} needs id and test")
+            out.append(Route(id=r["id"], name_zh=r.get("name_zh", r["id"]), name_en=r.get("name_en", r["id"]),
+                             test=_compile(r["test"], names_ok, f"{where} route {r['id']}"),
+                             verification=r.get("verification")))
+    return tuple(out)
+
+
+def _tier(tid: str, spec: dict, table_id: str, criteria: dict[str, Criterion], where: str) -> Tier:
+    for key in ("level", "name_zh", "name_en", "criteria", "requires"):
+        if key not in spec:
+            raise RuleTableError(f"{where}: missing {key}")
+    requires = tuple(tuple(r) if isinstance(r, list) else r for r in spec["requires"])
+    listed = set(spec["criteria"])
+    for r in requires:
+        for cid in (r if isinstance(r, tuple) else (r,)):
+            if cid not in criteria or cid not in listed:
+                raise RuleTableError(f"{where}: requires {cid!r}, which is not a listed criterion")
+    for cid in list(spec["criteria"]) + list(spec.get("score", [])):
+        if cid not in criteria:
+            raise RuleTableError(f"{where}: unknown criterion {cid!r}")
+    return Tier(id=tid, level=int(spec["level"]), name_zh=spec["name_zh"], name_en=spec["name_en"],
+                criteria=tuple(spec["criteria"]), requires=requires, score=tuple(spec.get("score", ())),
+                validity_years=int(spec.get("validity_years", 3)), table=table_id)
+
+
+def _check_references(tables: dict[str, RuleTable]) -> None:
+    all_tiers = {tid for t in tables.values() for tid in t.tiers}
+    for table in tables.values():
+        for crit in table.criteria.values():
+            for tid in crit.eligible:
+                if tid not in all_tiers:
+                    raise RuleTableError(f"{Path(table.path).name}: {crit.id}: unknown eligible tier {tid!r}")
+            for route in crit.routes:
+                for cid in route.all_of:
+                    if cid not in table.criteria:
+                        raise RuleTableError(f"{Path(table.path).name}: {crit.id}: unknown route {cid!r}")

@@ -1,0 +1,1 @@
+"""Reports: PDF, charts and text renderings of an assessment; reportlab only, never Flask."""
