@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,22 +43,25 @@ def status_names(codes: np.ndarray) -> np.ndarray:
     return STATUS_NAMES[np.asarray(codes, dtype=np.int64) + 1]
 
 
-def _as_interval(status: np.ndarray) -> Interval:
-    return Interval((status == MET).astype(float), (status != NOT_MET).astype(float))
+def _rank(status: np.ndarray) -> np.ndarray:
+    """not met < unknown < met, as 0 < 1 < 2, so Kleene AND is min and OR is max."""
+    return np.where(status == UNKNOWN, 1, status * 2).astype(np.int8)
+
+
+def _unrank(rank: np.ndarray) -> np.ndarray:
+    return np.where(rank == 1, UNKNOWN, rank // 2).astype(np.int8)
 
 
 def kleene_and(statuses: list[np.ndarray]) -> np.ndarray:
     """Kleene AND of status-code arrays."""
     if not statuses:
         raise ValueError("kleene_and needs at least one operand")
-    return status_codes(Interval(np.minimum.reduce([_as_interval(s).lo for s in statuses]),
-                                 np.minimum.reduce([_as_interval(s).hi for s in statuses])))
+    return _unrank(functools.reduce(np.minimum, [_rank(s) for s in statuses]))
 
 
 def kleene_or(statuses: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Kleene OR of status-code arrays, with the index of the first met operand (-1 when none)."""
-    status = status_codes(Interval(np.maximum.reduce([_as_interval(s).lo for s in statuses]),
-                                   np.maximum.reduce([_as_interval(s).hi for s in statuses])))
+    status = _unrank(functools.reduce(np.maximum, [_rank(s) for s in statuses]))
     route = np.full(status.shape, -1, dtype=np.int16)
     for j in range(len(statuses) - 1, -1, -1):
         route = np.where(statuses[j] == MET, j, route).astype(np.int16)

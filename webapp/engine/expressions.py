@@ -14,6 +14,7 @@ so 0.049999999 reaches 5%.
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 import math
 from collections.abc import Callable, Mapping
@@ -36,12 +37,13 @@ class Interval:
 
     lo: np.ndarray
     hi: np.ndarray
+    scalar: float | None = None   # set for a constant, so comparisons with it stay scalar
 
     @classmethod
     def const(cls, value: float, n: int) -> Interval:
         """A known constant for ``n`` firms."""
         arr = np.full(n, float(value))
-        return cls(arr, arr)
+        return cls(arr, arr, float(value))
 
     @property
     def known(self) -> np.ndarray:
@@ -73,7 +75,9 @@ class Expression:
         return [n for n in ast.walk(self.tree) if isinstance(n, ast.Compare)]
 
 
-def _tol(x: np.ndarray | float) -> np.ndarray:
+def _tol(x: np.ndarray | float) -> np.ndarray | float:
+    if isinstance(x, float | int):
+        return REL_TOL * max(1.0, abs(x)) if math.isfinite(x) else 0.0
     x = np.asarray(x, dtype=float)
     with np.errstate(invalid="ignore"):
         return np.where(np.isfinite(x), REL_TOL * np.maximum(1.0, np.abs(x)), 0.0)
@@ -170,6 +174,9 @@ def _binop(op: ast.operator, a: Interval, b: Interval) -> Interval:
 
 
 def _compare(op: ast.cmpop, a: Interval, b: Interval) -> Interval:
+    if b.scalar is not None and not isinstance(op, ast.Eq | ast.NotEq):
+        t = b.scalar
+        b = Interval(t, t)  # numpy broadcasts the scalar; its tolerance is computed once
     if isinstance(op, ast.GtE):
         lo, hi = a.lo >= b.hi - _tol(b.hi), a.hi >= b.lo - _tol(b.lo)
     elif isinstance(op, ast.Gt):
@@ -190,11 +197,13 @@ def _compare(op: ast.cmpop, a: Interval, b: Interval) -> Interval:
 
 
 def _and(parts: list[Interval]) -> Interval:
-    return Interval(np.minimum.reduce([p.lo for p in parts]), np.minimum.reduce([p.hi for p in parts]))
+    return Interval(functools.reduce(np.minimum, [p.lo for p in parts]),
+                    functools.reduce(np.minimum, [p.hi for p in parts]))
 
 
 def _or(parts: list[Interval]) -> Interval:
-    return Interval(np.maximum.reduce([p.lo for p in parts]), np.maximum.reduce([p.hi for p in parts]))
+    return Interval(functools.reduce(np.maximum, [p.lo for p in parts]),
+                    functools.reduce(np.maximum, [p.hi for p in parts]))
 
 
 def _not(a: Interval) -> Interval:

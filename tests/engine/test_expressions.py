@@ -1,0 +1,81 @@
+"""Interval evaluation of rule expressions: three-valued logic, arithmetic, enums and rounding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from webapp.engine.expressions import (
+    Evaluator,
+    ExpressionError,
+    Interval,
+    compile_expression,
+    status_codes,
+)
+
+INF = np.inf
+
+
+def _eval(text, env, enums=None, n=1):
+    def resolve(name):
+        lo, hi = env[name]
+        return Interval(np.full(n, float(lo)), np.full(n, float(hi)))
+
+    expr = compile_expression(text)
+    return Evaluator(n, resolve, enums or {}).evaluate(expr)
+
+
+@pytest.mark.parametrize(("text", "env", "expected"), [
+    ("x >= 3", {"x": (3, 3)}, 1),
+    ("x >= 3", {"x": (2.999, 2.999)}, 0),
+    ("x >= 0.05", {"x": (0.049999999, 0.049999999)}, 1),   # rounding tolerated
+    ("x >= 3", {"x": (0, INF)}, -1),
+    ("x >= 3 or y", {"x": (0, INF), "y": (1, 1)}, 1),        # Kleene OR: one true operand decides
+    ("x >= 3 and y", {"x": (0, INF), "y": (0, 0)}, 0),       # Kleene AND: one false operand decides
+    ("not y", {"y": (0, 1)}, -1),
+    ("x / y >= 0.03", {"x": (30, 30), "y": (1000, 1000)}, 1),
+    ("x / y >= 0.03", {"x": (0, INF), "y": (1000, 1000)}, -1),
+    ("x / y >= 0.03", {"x": (0, 0), "y": (0, INF)}, 0),       # 0 / anything is 0
+    ("x < 1000", {"x": (999, 999)}, 1),
+    ("x < 1000", {"x": (1000, 1000)}, 0),
+    ("x <= 70", {"x": (70, 70)}, 1),
+    ("(x / y) ** 0.5 - 1 >= 0.05", {"x": (11025, 11025), "y": (10000, 10000)}, 1),
+])
+def test_three_valued_conditions(text, env, expected):
+    """Conditions are met, not met or unknown over the inputs' intervals."""
+    assert status_codes(_eval(text, env))[0] == expected
+
+
+def test_points_range_of_if_else_with_unknown_condition():
+    """An unknown condition yields the hull of both branches."""
+    res = _eval("10 if y else 5", {"y": (0, 1)})
+    assert (res.lo[0], res.hi[0]) == (5, 10)
+
+
+def test_floor_and_min():
+    """floor and min are monotone interval functions."""
+    res = _eval("min(floor(x / 2), 5)", {"x": (7, 13)})
+    assert (res.lo[0], res.hi[0]) == (3, 5)
+
+
+def test_unknown_enum_passes_only_when_every_class_passes():
+    """An enum is evaluated once per class; unknown is met only if all classes are."""
+    enums = {"k": (np.array([-1, -1, 0]), ("a", "b"))}
+    env = {"x": (100, 100)}
+    all_pass = _eval('(k == "a" and x < 1000) or (k == "b" and x < 300)', env, enums, n=3)
+    assert status_codes(all_pass).tolist() == [1, 1, 1]
+    some_fail = _eval('(k == "a" and x < 1000) or (k == "b" and x < 50)', env, enums, n=3)
+    assert status_codes(some_fail).tolist() == [-1, -1, 1]
+
+
+@pytest.mark.parametrize("text", ["__import__('os')", "x.y", "x[0]", "lambda: 1", "open('f')", "x if"])
+def test_rejects_anything_outside_the_subset(text):
+    """Only the documented subset of Python compiles."""
+    with pytest.raises(ExpressionError):
+        compile_expression(text)
+
+
+def test_unknown_name_is_rejected():
+    """Names are checked against the allowed set."""
+    with pytest.raises(ExpressionError, match="unknown name"):
+        compile_expression("revenu >= 1", allowed_names={"revenue"}.__contains__)

@@ -1,0 +1,138 @@
+"""The giantstep command line: exit codes, JSON contract, errors on stderr, batch with bad rows."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from tests.factories import make_profile
+from webapp.cli import main
+
+
+@pytest.fixture
+def runner():
+    """A click runner that keeps stderr apart from stdout."""
+    return CliRunner()
+
+
+@pytest.fixture
+def profile_file(tmp_path):
+    """Write a profile as JSON and return its path."""
+    def write(**overrides):
+        path = tmp_path / "profile.json"
+        path.write_text(json.dumps(make_profile(**overrides), ensure_ascii=False), encoding="utf-8")
+        return str(path)
+    return write
+
+
+def test_assess_json_contract(runner, profile_file):
+    """assess prints one JSON document with rules, tier and every tier's criteria."""
+    res = runner.invoke(main, ["assess", profile_file(), "--rules", "SME-2026", "--format", "json"])
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["rules"] == {"sme": "SME-2026", "tech": "TECH-2017", "champion": "CHAMPION-2023"}
+    assert set(doc["tiers"]) == {"innovative_sme", "tech_sme", "srdi_sme", "little_giant", "single_champion"}
+    assert doc["tier"] == "srdi_sme"
+    first = doc["tiers"]["innovative_sme"]["criteria"][0]
+    assert {"id", "status", "value", "self_declared"} <= set(first)
+
+
+def test_assess_text_is_readable(runner, profile_file):
+    """The text format names the tier in the chosen language."""
+    res = runner.invoke(main, ["assess", profile_file(), "--rules", "SME-2022", "--format", "text", "--lang", "en"])
+    assert res.exit_code == 0
+    assert "Tier: SRDI SME" in res.stdout
+
+
+@pytest.mark.parametrize(("overrides", "field", "rule"), [
+    ({"revenue": "abc"}, "revenue", "number"),
+    ({"sme_industry": "mining"}, "sme_industry", "enum"),
+    ({"niche_share_pct": 130}, "niche_share_pct", "max"),
+    ({"rd_staff": 400, "employees": 300}, "rd_staff", "rd_staff"),
+    ({"class1_ip_self": 20, "class1_ip": 10}, "class1_ip_self", "class1_ip_self"),
+    ({"employees": -3}, "employees", "min"),
+    ({"patent_applications": 2.5}, "patent_applications", "integer"),
+])
+def test_assess_bad_input_exits_2_naming_the_field(runner, profile_file, overrides, field, rule):
+    """Invalid input: exit 2, one stderr line per problem naming field and rule, no traceback."""
+    res = runner.invoke(main, ["assess", profile_file(**overrides)])
+    assert res.exit_code == 2
+    assert res.stdout == ""
+    assert any(line.startswith(field) and rule in line for line in res.stderr.splitlines()), res.stderr
+    assert "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", ""])
+def test_assess_malformed_file_exits_2(runner, tmp_path, content):
+    """A file that is not one JSON object is a clear error, not a crash."""
+    path = tmp_path / "p.json"
+    path.write_text(content, encoding="utf-8")
+    res = runner.invoke(main, ["assess", str(path)])
+    assert res.exit_code == 2 and "p.json" in res.stderr
+
+
+def test_assess_missing_file_exits_2(runner, tmp_path):
+    """A missing file names itself."""
+    res = runner.invoke(main, ["assess", str(tmp_path / "nope.json")])
+    assert res.exit_code == 2 and "nope.json" in res.stderr
+
+
+def test_unknown_key_is_warned_not_dropped_silently(runner, profile_file, tmp_path):
+    """A key that is not a field is reported on stderr and in the result's warnings."""
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({**make_profile(), "rd_expence": 5}), encoding="utf-8")
+    res = runner.invoke(main, ["assess", str(path)])
+    assert res.exit_code == 0 and "rd_expence" in res.stderr
+    assert json.loads(res.stdout)["warnings"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_batch_mixed_rows(runner, tmp_path, suffix):
+    """Bad rows keep their place with an errors cell; good rows get results; exit 0."""
+    rows = [make_profile(firm_name="好企业A"), make_profile(firm_name="坏企业", revenue="十万"),
+            make_profile(firm_name="好企业B", years_in_niche=1)]
+    src = tmp_path / "in.csv"
+    pd.DataFrame(rows).to_csv(src, index=False, encoding="utf-8-sig")
+    out = tmp_path / f"out{suffix}"
+    res = runner.invoke(main, ["batch", str(src), "-o", str(out), "--rules", "SME-2026", "--lang", "en"])
+    assert res.exit_code == 0, res.stderr
+    got = {".csv": pd.read_csv, ".xlsx": pd.read_excel, ".parquet": pd.read_parquet}[suffix](out)
+    assert list(got["firm_name"]) == ["好企业A", "坏企业", "好企业B"]
+    assert got.loc[0, "tier"] == "srdi_sme" and got.loc[2, "srdi_sme_status"] == "not_met"
+    assert pd.isna(got.loc[1, "tier"]) and "revenue" in got.loc[1, "errors"]
+    for tier in ("innovative_sme", "tech_sme", "srdi_sme", "little_giant", "single_champion"):
+        assert {f"{tier}_status", f"{tier}_score_min", f"{tier}_score_max"} <= set(got.columns)
+
+
+def test_batch_reads_chinese_headers(runner, tmp_path):
+    """Batch accepts the template's zh headers."""
+    from webapp import fields
+
+    row = make_profile()
+    src = tmp_path / "zh.csv"
+    pd.DataFrame([{fields.label(k, "zh"): v for k, v in row.items()}]).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    res = runner.invoke(main, ["batch", str(src), "-o", str(out), "--rules", "SME-2022"])
+    assert res.exit_code == 0, res.stderr
+    assert pd.read_csv(out).loc[0, "tier"] == "srdi_sme"
+
+
+def test_batch_unreadable_file_exits_2(runner, tmp_path):
+    """A file that cannot be read is an input problem."""
+    res = runner.invoke(main, ["batch", str(tmp_path / "none.csv"), "-o", str(tmp_path / "o.csv")])
+    assert res.exit_code == 2 and "none.csv" in res.stderr
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_template_round_trips_through_batch(runner, tmp_path, suffix):
+    """The template's example row assesses cleanly."""
+    tpl = tmp_path / f"t{suffix}"
+    assert runner.invoke(main, ["template", "-o", str(tpl)]).exit_code == 0
+    out = tmp_path / "o.csv"
+    res = runner.invoke(main, ["batch", str(tpl), "-o", str(out)])
+    assert res.exit_code == 0, res.stderr
+    got = pd.read_csv(out)
+    assert len(got) == 1 and pd.isna(got.loc[0, "errors"])

@@ -1,0 +1,177 @@
+"""Batch tables: the bilingual input template and reading/writing .csv, .xlsx and .parquet profile tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from webapp.engine.inputs import normalise_columns
+from webapp.fields import REGISTRY, FieldSpec, template_header
+
+FORMATS = (".csv", ".xlsx", ".parquet")
+
+# A plausible Zhejiang machinery firm holding the provincial SRDI title: the template's example row.
+EXAMPLE: dict[str, object] = {
+    "firm_name": "宁波示例精密传动有限公司", "province": "浙江", "city": "宁波",
+    "sme_industry": "industrial", "sector": "cnc_robotics", "strategic_emerging": True,
+    "industrial_foundation": True, "chain_breakthrough": False, "years_in_niche": 9, "years_in_field": 12,
+    "new_product": False,
+    "revenue": 12800, "revenue_prev": 11200, "revenue_prev2": 9800,
+    "main_revenue": 11900, "main_revenue_prev": 10300, "main_revenue_prev2": 8900,
+    "net_profit": 1150, "total_assets": 15600, "total_costs": 11400, "debt_ratio_pct": 42.5,
+    "equity_financing_2y": 0, "equity_financing_3y": 1500,
+    "rd_expense": 720, "rd_expense_prev": 610, "rd_expense_prev2": 530,
+    "employees": 236, "rd_staff": 48,
+    "rd_institution": "provincial", "digital_level": 3, "core_business_it": True, "quality_award": False,
+    "quality_certified": True, "own_brand": True, "standards_count": 4, "standards_led": 1,
+    "local_points": 10, "niche_share_pct": 11.5, "niche_share_intl_pct": 2.8, "niche_rank_domestic": 3,
+    "niche_share_high": True, "global_rank": 12,
+    "patent_applications": 86, "invention_applications": 34, "invention_grants": 17, "valid_inventions": 15,
+    "valid_utility_models": 41, "valid_designs": 6, "software_copyrights": 5, "pct_applications": 2,
+    "overseas_markets": 2, "citations": 57, "licenses_out": 1,
+    "applications_last": 12, "applications_prev": 10, "applications_prev2": 9,
+    "class1_ip": 14, "class1_ip_self": 12, "class1_ip_high_value": 1, "class1_ip_applied": 8, "class2_ip": 26,
+    "hnte": True, "tech_innovation_demo": False, "ip_advantage": False, "award_level": "provincial",
+    "award_rank": 2, "makers_china": "none", "platform_score": 63.5, "platform_score_prev": 58,
+    "title_innovative": True, "title_tech_sme": True, "title_srdi": True, "title_little_giant": False,
+    "clean_record": True,
+}
+
+
+def _format_of(source, fmt: str | None) -> str:
+    """The table format from ``fmt`` or the file name's extension; ValueError when unsupported."""
+    name = getattr(source, "filename", None) or getattr(source, "name", None) or source
+    suffix = (fmt if fmt is not None else Path(str(name)).suffix).lower()
+    suffix = suffix if suffix.startswith(".") else f".{suffix}"
+    if suffix not in FORMATS:
+        raise ValueError(f"unsupported table format {suffix!r} for {name!s}: use .csv, .xlsx or .parquet")
+    return suffix
+
+
+def _example_cell(spec: FieldSpec, value, lang: str):
+    """Example value as a user would type it: labels for enums, 是/否 or yes/no for booleans."""
+    if spec.kind == "bool":
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if spec.kind == "enum":
+        labels = spec.choice_labels_zh if lang == "zh" else spec.choice_labels_en
+        return labels[spec.choices.index(value)]
+    return value
+
+
+def template_frame(*, lang: str = "zh") -> pd.DataFrame:
+    """One example row under bilingual headers (``zh label（unit） / en label (unit) [name]``)."""
+    row = {template_header(spec): _example_cell(spec, EXAMPLE[spec.name], lang) for spec in REGISTRY}
+    return pd.DataFrame([row], dtype=object)
+
+
+def _help_frame() -> pd.DataFrame:
+    """One line per field: name, labels, unit, allowed values and help, for the template's second sheet."""
+    def allowed(spec: FieldSpec) -> str:
+        if spec.kind == "enum":
+            return "; ".join(f"{c} = {z} / {e}" for c, z, e in
+                             zip(spec.choices, spec.choice_labels_zh, spec.choice_labels_en, strict=True))
+        if spec.kind == "bool":
+            return "是/否, true/false, yes/no, 1/0"
+        if spec.kind == "text":
+            return ""
+        lo = "" if spec.lo is None else f"{spec.lo:g}"
+        hi = "" if spec.hi is None else f"{spec.hi:g}"
+        return f"{lo} – {hi}" + ("（整数 / whole number）" if spec.integer else "")
+
+    return pd.DataFrame({
+        "字段 field": [s.name for s in REGISTRY], "中文名称": [s.label_zh for s in REGISTRY],
+        "English label": [s.label_en for s in REGISTRY],
+        "单位 unit": [f"{s.unit_zh} / {s.unit_en}" if s.unit_zh else "" for s in REGISTRY],
+        "取值 allowed": [allowed(s) for s in REGISTRY],
+        "说明": [s.help_zh for s in REGISTRY], "Help": [s.help_en for s in REGISTRY],
+    })
+
+
+def write_template(path, *, lang: str = "zh") -> Path:
+    """Write the input template (.csv or .xlsx; .xlsx adds a help sheet) and return its path.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Target file; the extension picks the format.
+    lang : {"zh", "en"}, default "zh"
+        Language of the example row's enum and yes/no values (headers are always bilingual).
+    """
+    path = Path(path)
+    fmt = _format_of(path, None)
+    if fmt == ".parquet":
+        raise ValueError("the input template is written as .csv or .xlsx, not .parquet")
+    frame = template_frame(lang=lang)
+    if fmt == ".csv":
+        frame.to_csv(path, index=False, encoding="utf-8-sig")
+        return path
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        frame.to_excel(writer, sheet_name="profiles", index=False)
+        _help_frame().to_excel(writer, sheet_name="说明 help", index=False)
+        sheet = writer.sheets["profiles"]
+        sheet.freeze_panes = "B2"
+        for cells in sheet.iter_cols(min_row=1, max_row=1):
+            sheet.column_dimensions[cells[0].column_letter].width = 24
+    return path
+
+
+def read_table(source, *, fmt: str | None = None) -> pd.DataFrame:
+    """Read a profiles table and map its headers to canonical names.
+
+    Parameters
+    ----------
+    source : str, pathlib.Path or binary file-like
+        A .csv (UTF-8, with or without BOM), .xlsx (first sheet) or .parquet table.
+    fmt : str, optional
+        ".csv", ".xlsx" or ".parquet" when ``source`` has no usable file name (an upload stream).
+
+    Returns
+    -------
+    pandas.DataFrame
+        CSV and XLSX cells as strings with "" for empty cells (parquet keeps its dtypes), columns
+        renamed by :func:`webapp.engine.inputs.normalise_columns`. Headers it did not recognise
+        are listed in ``frame.attrs["unrecognised_columns"]``.
+
+    Raises
+    ------
+    ValueError
+        If the format is not .csv, .xlsx or .parquet.
+    """
+    kind = _format_of(source, fmt)
+    if kind == ".csv":
+        frame = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    elif kind == ".xlsx":
+        frame = pd.read_excel(source, sheet_name=0, dtype=str, keep_default_na=False, engine="openpyxl")
+        frame = frame.fillna("")
+    else:
+        frame = pd.read_parquet(source)
+    frame, unrecognised = normalise_columns(frame)
+    frame.attrs["unrecognised_columns"] = [str(column) for column in unrecognised]
+    return frame
+
+
+def write_table(frame: pd.DataFrame, target, *, fmt: str | None = None) -> None:
+    """Write a frame as .csv (UTF-8 with BOM, so Excel shows Chinese), .xlsx or .parquet, without its index.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Any table, e.g. clean profiles or an errors frame.
+    target : str, pathlib.Path or binary file-like
+        Destination; the extension (or ``fmt``) picks the format.
+    fmt : str, optional
+        ".csv", ".xlsx" or ".parquet" when ``target`` has no usable file name.
+
+    Raises
+    ------
+    ValueError
+        If the format is not .csv, .xlsx or .parquet.
+    """
+    kind = _format_of(target, fmt)
+    if kind == ".csv":
+        frame.to_csv(target, index=False, encoding="utf-8-sig")
+    elif kind == ".xlsx":
+        frame.to_excel(target, index=False, engine="openpyxl")
+    else:
+        frame.to_parquet(target, index=False)
