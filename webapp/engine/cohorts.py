@@ -28,6 +28,20 @@ METRICS = ("patent_applications", "valid_inventions", "invention_share", "grant_
            "employees", "rd_ratio")
 COUNT_METRICS = ("patent_applications", "valid_inventions", "citations", "licenses_out", "pct_applications",
                  "overseas_markets", "employees")
+METRIC_LABELS = {  # metric -> (zh, en)
+    "patent_applications": ("专利申请总量", "patent applications"),
+    "valid_inventions": ("有效发明专利量", "valid invention patents"),
+    "invention_share": ("发明专利申请占比", "invention share of applications"),
+    "grant_rate": ("发明专利授权率", "invention grant rate"),
+    "invention_density": ("发明专利密度（件/千人）", "invention density (per 1,000 staff)"),
+    "citations": ("专利被引次数", "forward citations"),
+    "licenses_out": ("专利对外许可次数", "outbound licences"),
+    "pct_applications": ("PCT专利申请量", "PCT applications"),
+    "overseas_markets": ("专利布局海外市场数", "overseas filing markets"),
+    "application_cagr": ("专利申请年复合增长率", "application growth (CAGR)"),
+    "employees": ("职工人数", "staff"),
+    "rd_ratio": ("研发费用占营业收入比重", "R&D expense ratio"),
+}
 
 _HERMITE = np.polynomial.hermite.hermgauss(64)
 
@@ -81,14 +95,19 @@ class ZIDLogNorm(Distribution):
     def cdf_int(self, k: np.ndarray) -> np.ndarray:
         """P(X <= k) for whole numbers k (negative k gives 0)."""
         k = np.asarray(k, dtype="float64")
-        z = (np.log(np.maximum(k, 0.0) + 1.0) - self.mu) / self.sigma
-        return np.where(k >= 0, self.pi + (1.0 - self.pi) * special.ndtr(z), 0.0)
+        z = np.log1p(np.maximum(k, 0.0))
+        z -= self.mu
+        z /= self.sigma
+        p = special.ndtr(z)
+        p *= 1.0 - self.pi
+        p += self.pi
+        return np.where(k >= 0, p, 0.0)
 
     def below_equal(self, x):
-        below = self.cdf_int(np.ceil(x) - 1.0)
-        whole = (x == np.floor(x)) & (x >= 0)
-        equal = np.where(whole, self.cdf_int(x) - self.cdf_int(x - 1.0), 0.0)
-        return below, equal
+        k = np.ceil(x) - 1.0  # P(X < x) = P(X <= ceil(x) - 1)
+        below = self.cdf_int(k)
+        whole = (x == k + 1.0) & (x >= 0)
+        return below, np.where(whole, self.cdf_int(x) - below, 0.0)
 
     def mean(self) -> float:
         """E[X] = (1 - pi) * sum_k P(Y >= k): 400 terms, then the lognormal tail integral."""
@@ -124,6 +143,11 @@ class ZILogNorm(Distribution):
     def mean(self) -> float:
         return float((1.0 - self.pi) * np.exp(self.mu + self.sigma ** 2 / 2))
 
+    def pooled_ratio(self) -> float:
+        """Sum of numerators over sum of denominators, (1 - pi) * e^mu, when both are lognormal with equal
+        log-sd (the model behind the borrowed spread)."""
+        return float((1.0 - self.pi) * np.exp(self.mu))
+
     def median(self) -> float:
         if self.pi >= 0.5:
             return 0.0
@@ -148,6 +172,11 @@ class LogitNorm(Distribution):
         return float(weights @ special.expit(self.mu + np.sqrt(2.0) * self.sigma * nodes) / np.sqrt(np.pi))
 
     def median(self) -> float:
+        return float(special.expit(self.mu))
+
+    def pooled_ratio(self) -> float:
+        """Pooled share, sum(part) / sum(whole) = expit(mu), when the part and the rest are lognormal with
+        equal log-sd (the model behind the borrowed spread)."""
         return float(special.expit(self.mu))
 
 
@@ -358,12 +387,13 @@ def _load_empirical(meta_path: Path) -> Cohort:
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     rows = pd.read_csv(meta_path.with_suffix(".csv"), dtype="float64")
     dists = {m: Empirical(rows[m].to_numpy()) for m in meta["metrics"]}
-    bases = {m: {"kind": "empirical", "as_of": meta["as_of"], "family": "empirical", "assumption": False,
-                 "dispersion": "empirical", "n": int(len(dists[m].values)), "sources": [meta["source"]],
-                 "source_zh": f"{meta['source']}：{len(dists[m].values)} 家企业的实际数据，截至{meta['as_of']}",
-                 "source_en": f"{meta['source']}: observed values of {len(dists[m].values)} firms, "
-                              f"as of {meta['as_of']}"}
-             for m in meta["metrics"]}
+    bases = {}
+    for m in meta["metrics"]:
+        n, src, as_of = len(dists[m].values), meta["source"], meta["as_of"]
+        bases[m] = {"kind": "empirical", "as_of": as_of, "family": "empirical", "assumption": False,
+                    "dispersion": "empirical", "n": n, "sources": [src],
+                    "source_zh": f"{src}：{n}家企业的实际数据（经验分布），截至{as_of}",
+                    "source_en": f"{src}: observed values of {n} firms (empirical), as of {as_of}"}
     return Cohort(meta["id"], meta["name_zh"], meta["name_en"], float(meta["n_firms"]), meta["as_of"],
                   "empirical", meta["source"], meta["source"], dists, bases, meta.get("description", ""))
 
@@ -545,8 +575,8 @@ def _num(x) -> float | None:
 REGION_PROVINCES = {"region_jjj": ("北京", "天津", "河北"), "region_yrd": ("上海", "江苏", "浙江", "安徽")}
 GBA_CITIES = ("广州", "深圳", "珠海", "佛山", "惠州", "东莞", "中山", "江门", "肇庆")
 PROVINCE_COHORTS = {"北京": "province_beijing", "江苏": "province_jiangsu", "广东": "province_guangdong"}
-CITY_COHORTS = {"北京": "city_beijing", "深圳": "city_shenzhen", "上海": "city_shanghai", "宁波": "city_ningbo",
-                "重庆": "city_chongqing"}
+CITY_COHORTS = {"北京": "city_beijing", "深圳": "city_shenzhen", "上海": "city_shanghai",
+                "宁波": "city_ningbo", "重庆": "city_chongqing"}
 _MUNICIPALITIES = ("北京", "上海", "天津", "重庆")
 _CITY_PROVINCE = {**{c: "广东" for c in GBA_CITIES}, "宁波": "浙江", **{m: m for m in _MUNICIPALITIES}}
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
@@ -603,9 +633,11 @@ def cohort_membership(profiles: pd.DataFrame, *, available=None) -> pd.DataFrame
     keys = pd.MultiIndex.from_arrays([prov.map(_short_name), city.map(_short_name)])
     codes, uniques = pd.factorize(keys)
     chosen = [cohorts_for(p, c, available=available) for p, c in uniques]
-    ids = [i for i in dict.fromkeys(x for ids in chosen for x in ids)]
-    table = np.array([[i in ids_ for i in ids] for ids_ in chosen], dtype=bool).reshape(len(chosen), len(ids))
-    return pd.DataFrame(table[codes] if n else np.zeros((0, len(ids)), bool), index=profiles.index, columns=ids)
+    ids = list(dict.fromkeys(cid for own in chosen for cid in own))
+    table = np.zeros((len(chosen), len(ids)), dtype=bool)
+    for row, own in enumerate(chosen):
+        table[row, [ids.index(cid) for cid in own]] = True
+    return pd.DataFrame(table[codes], index=profiles.index, columns=ids)
 
 
 _ID_PATTERN = re.compile(r"^[\w\-]+$")

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from webapp import fields
-from webapp.engine.criteria import MET, UNKNOWN, Judge
+from webapp.engine.criteria import MET, UNKNOWN, Judge, kleene_and
 from webapp.engine.expressions import Evaluator, Expression, Interval, status_codes
 from webapp.engine.rulebook import Criterion
 
@@ -164,12 +164,28 @@ class GapFinder:
             out["eligible"] = {t: _status_name(self.judge.tiers[t].status[i]) for t in crit.eligible
                                if t in self.judge.tiers}
         if crit.form in ("score_pass", "any_of"):
-            out["routes"] = {r.id: _status_name(self.judge.criteria[r.all_of[0]].status[i])
-                             for r in crit.routes if len(r.all_of) == 1}
+            out["routes"] = {r.id: _status_name(kleene_and([self.judge.criteria[c].status[i:i + 1]
+                                                             for c in r.all_of])[0]) for r in crit.routes}
+        if crit.form == "score_pass":
+            out["score"] = self._score_gap(crit, i)
         return out
 
+    def _score_gap(self, crit: Criterion, i: int) -> dict:
+        """The tier score against the pass mark, and each sub-minimum."""
+        tier = self.judge.ruleset.tiers[crit.tier]
+        lo = sum(float(self.judge.criteria[c].points_lo[i]) for c in tier.score)
+        hi = sum(float(self.judge.criteria[c].points_hi[i]) for c in tier.score)
+        subs = []
+        for sub in crit.sub_minimums:
+            s_lo = sum(float(self.judge.criteria[c].points_lo[i]) for c in sub["of"])
+            bar = sub.get("at_least", sub.get("above"))
+            subs.append({"of": list(sub["of"]), "name_zh": sub.get("name_zh"), "name_en": sub.get("name_en"),
+                         "score_min": s_lo, "bar": bar, "strict": "above" in sub})
+        return {"score_min": lo, "score_max": hi, "bar": crit.score_at_least,
+                "short_by": max(crit.score_at_least - hi, 0.0), "sub_minimums": subs}
+
     def _scored_gap(self, crit: Criterion, i: int, res) -> dict | None:
-        lo, hi = float(res.points_lo[i]), float(res.points_hi[i])
+        lo = float(res.points_lo[i])
         if lo >= crit.max_points:
             return None
         names = set().union(*[e.names for e in crit.expressions()])

@@ -42,7 +42,8 @@ def describe_item(item: dict, lang: str) -> str:
     if item.get("value") is None:
         return f"{label}: {w['missing']} {', '.join(item.get('missing') or [name])}"
     unit = item.get("unit", "")
-    text = f"{label} {format_amount(item['value'], unit, lang)} {item['op']} {format_amount(item['threshold'], unit, lang)}"
+    value, threshold = format_amount(item["value"], unit, lang), format_amount(item["threshold"], unit, lang)
+    text = f"{label} {value} {item['op']} {threshold}"
     if item.get("distance"):
         if unit == "ratio":
             dist = f"{item['distance'] * 100:.2f}" + (" 个百分点" if lang == "zh" else " percentage points")

@@ -1,0 +1,297 @@
+"""Tests for webapp.engine.cohorts and webapp.engine.dimensions: percentiles, metrics, cohorts, imports."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from webapp.engine import cohorts as co
+from webapp.engine.dimensions import DIMENSIONS, dimension_coverage, dimension_scores, dimensions_json
+
+REQUIRED_IDS = ("little_giant", "little_giant_batch1", "star_market", "bse", "region_jjj", "region_yrd",
+                "region_gba", "city_beijing", "city_shenzhen", "city_shanghai", "city_ningbo",
+                "city_chongqing", "province_jiangsu", "province_beijing", "tier_innovative_sme",
+                "tier_srdi_sme", "tier_single_champion")
+N_LG = 12192
+
+
+@pytest.fixture(scope="module")
+def cohort_set():
+    """The committed cohorts."""
+    return co.load_cohorts()
+
+
+@pytest.fixture(scope="module")
+def lg(cohort_set):
+    """All five batches of little giants."""
+    return cohort_set["little_giant"]
+
+
+def test_builtin_cohorts_are_all_there(cohort_set):
+    assert set(REQUIRED_IDS) <= set(cohort_set.ids)
+    assert cohort_set["little_giant"].metrics == co.METRICS
+
+
+def test_pct_zero_sits_at_half_the_published_zero_share(lg):
+    assert co.percentile_of(np.array([0.0]), lg, "pct_applications")[0] == pytest.approx(76.7 / 2, abs=0.1)
+    assert co.percentile_of([0], "little_giant", "pct_applications")[0] == pytest.approx(38.35, abs=0.1)
+
+
+@pytest.mark.parametrize(("edge", "share_below"), [(1, 76.7), (10, 76.7 + 19.7), (100, 76.7 + 19.7 + 3.5)])
+def test_pct_bucket_edges_follow_the_published_shares(lg, edge, share_below):
+    below = 100 * lg.cdf("pct_applications", [edge - 1])[0]
+    assert below == pytest.approx(share_below, abs=0.1)
+    expected = below + 50 * lg.pmf("pct_applications", [edge])[0]
+    assert co.percentile_of([edge], lg, "pct_applications")[0] == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize(("edge", "firms_below"), [(0, 0), (1, N_LG - 3294), (6, N_LG - 368 - 136),
+                                                   (11, N_LG - 136)])
+def test_overseas_bucket_edges_follow_the_published_counts(lg, edge, firms_below):
+    below = lg.cdf("overseas_markets", [edge - 1])[0] if edge else 0.0
+    assert 100 * below == pytest.approx(100 * firms_below / N_LG, abs=0.5)
+
+
+@pytest.mark.parametrize(("metric", "mean"), [("patent_applications", 115), ("valid_inventions", 20),
+                                              ("citations", 234.08), ("licenses_out", 0.43),
+                                              ("pct_applications", 1.65), ("employees", 240),
+                                              ("rd_ratio", 0.07)])
+def test_little_giant_means_are_the_published_means(lg, metric, mean):
+    assert lg.mean(metric) == pytest.approx(mean, rel=1e-4)
+
+
+def test_pooled_ratios_are_the_published_figures(lg):
+    assert lg.distribution("invention_share").pooled_ratio() == pytest.approx(0.454, abs=1e-6)
+    assert lg.distribution("invention_density").pooled_ratio() == pytest.approx(78.9, rel=1e-6)
+    assert lg.distribution("application_cagr").cagr_of_mean() == pytest.approx(0.156, abs=1e-6)
+
+
+def test_unknown_values_stay_unknown_and_shape_is_kept(lg):
+    values = pd.Series([np.nan, 3.0, np.nan], index=[7, 8, 9])
+    out = co.percentile_of(values, lg, "citations")
+    assert out.shape == (3,) and out.dtype == np.float64
+    assert np.isnan(out[[0, 2]]).all() and 0 < out[1] < 100
+
+
+def test_counts_split_ties_in_half(lg):
+    pct = co.percentile_of([3.0, 3.5], lg, "patent_applications")
+    below3 = lg.cdf("patent_applications", [2])[0]
+    assert pct[0] == pytest.approx(100 * below3 + 50 * lg.pmf("patent_applications", [3])[0])
+    assert pct[1] == pytest.approx(100 * lg.cdf("patent_applications", [3])[0])
+
+
+def test_missing_metric_names_what_the_cohort_has(cohort_set):
+    with pytest.raises(KeyError, match="has no figures for 'citations'"):
+        cohort_set["star_market"].mean("citations")
+    with pytest.raises(KeyError, match="unknown cohort"):
+        cohort_set["nowhere"]
+
+
+_PAIRS = [(cid, m) for cid in REQUIRED_IDS for m in co.METRICS]
+_values = st.floats(min_value=-10.0, max_value=1e7, allow_nan=False) | st.integers(0, 5000).map(float) \
+    | st.floats(min_value=-1.5, max_value=1.5, allow_nan=False) | st.sampled_from([np.inf, -np.inf, 0.0, 1.0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(pair=st.sampled_from(_PAIRS), a=_values, b=_values)
+def test_percentile_is_monotone_and_within_0_100(cohort_set, pair, a, b):
+    cid, metric = pair
+    cohort = cohort_set[cid]
+    if metric not in cohort.metrics:
+        return
+    lo, hi = sorted((a, b))
+    p_lo, p_hi = co.percentile_of(np.array([lo, hi]), cohort, metric)
+    assert 0.0 <= p_lo <= p_hi <= 100.0
+
+
+def test_every_percentile_says_what_it_rests_on(cohort_set):
+    for cid in cohort_set.ids:
+        cohort = cohort_set[cid]
+        assert cohort.basis["kind"] == "fitted" and cohort.basis["source_en"]
+        for m in cohort.metrics:
+            basis = cohort.basis_for(m)
+            assert basis["kind"] == "fitted" and basis["as_of"] and basis["sources"]
+            assert basis["source_zh"] and basis["source_en"]
+            assert basis["dispersion"] in ("published", "assumed", "borrowed")
+    srdi = cohort_set["tier_srdi_sme"]
+    assert all(srdi.basis_for(m)["assumption"] for m in srdi.metrics)
+
+
+def test_derive_metrics_formulas_and_unknowns():
+    frame = pd.DataFrame({
+        "patent_applications": [100, 0, None], "invention_applications": [40, 0, 5],
+        "invention_grants": [10, 0, 2], "valid_inventions": [12, 3, "7"], "employees": [240, 0, 70],
+        "applications_last": [25, 0, 10], "applications_prev2": [16, 4, 0], "rd_expense": [700, 1, 5],
+        "revenue": [10000, 0, -1], "citations": [5, None, 0],
+    }, index=["a", "b", "c"])
+    out = co.derive_metrics(frame)
+    assert list(out.columns) == list(co.METRICS) and (out.dtypes == "float64").all()
+    assert list(out.index) == ["a", "b", "c"]
+    a = out.loc["a"]
+    assert (a.invention_share, a.grant_rate, a.rd_ratio) == pytest.approx((0.4, 0.25, 0.07))
+    assert a.invention_density == pytest.approx(50.0) and a.application_cagr == pytest.approx(0.25)
+    b, c = out.loc["b"], out.loc["c"]
+    assert np.isnan([b.invention_share, b.grant_rate, b.invention_density, b.rd_ratio, b.citations]).all()
+    assert b.application_cagr == -1.0
+    assert np.isnan([c.patent_applications, c.invention_share, c.application_cagr, c.rd_ratio]).all()
+    assert c.invention_density == pytest.approx(100.0)
+    assert np.isnan(out.pct_applications).all() and np.isnan(out.overseas_markets).all()
+
+
+@pytest.mark.parametrize(("province", "city", "expected"), [
+    ("广东", "深圳", ["region_gba", "province_guangdong", "city_shenzhen"]),
+    ("广东省", "深圳市", ["region_gba", "province_guangdong", "city_shenzhen"]),
+    (None, "深圳", ["region_gba", "province_guangdong", "city_shenzhen"]),
+    ("广东", "汕头", ["province_guangdong"]),
+    ("北京", None, ["region_jjj", "province_beijing", "city_beijing"]),
+    ("北京市", "北京", ["region_jjj", "province_beijing", "city_beijing"]),
+    ("浙江", "宁波", ["region_yrd", "city_ningbo"]),
+    ("江苏", "苏州", ["region_yrd", "province_jiangsu"]),
+    ("上海", "上海", ["region_yrd", "city_shanghai"]),
+    ("安徽", "合肥", ["region_yrd"]),
+    ("重庆", "", ["city_chongqing"]),
+    ("天津", None, ["region_jjj"]),
+    ("河北", "石家庄", ["region_jjj"]),
+    ("四川", "成都", []),
+    (None, None, []),
+    ("江苏", "深圳", ["region_yrd", "province_jiangsu"]),
+])
+def test_cohorts_for_picks_the_firms_own_cohorts(province, city, expected):
+    assert co.cohorts_for(province, city) == ["little_giant", *expected]
+
+
+def test_cohorts_for_keeps_only_available_ids():
+    assert co.cohorts_for("广东", "深圳", available=("little_giant", "city_shenzhen")) == \
+        ["little_giant", "city_shenzhen"]
+
+
+def test_membership_matches_cohorts_for_row_by_row():
+    places = pd.DataFrame({"province": ["广东", "北京", None, "四川", "广东"],
+                           "city": ["深圳", None, "宁波", "成都", "深圳"]})
+    members = co.cohort_membership(places)
+    for i, row in places.iterrows():
+        own = co.cohorts_for(row.province, row.city)
+        assert sorted(members.columns[members.loc[i]]) == sorted(own)
+
+
+def _direct_percentile(rows: np.ndarray, value: float) -> float:
+    """The mid-rank rule computed straight from the rows."""
+    rows = rows[~np.isnan(rows)]
+    return 100 * ((rows < value).mean() + 0.5 * (rows == value).mean())
+
+
+def test_imported_cohort_percentiles_come_from_its_rows(tmp_path, cohort_set):
+    from tests.factories import make_profiles
+
+    frame = make_profiles(300, seed=3)
+    path = co.import_cohort(frame, "my_clients", tmp_path, as_of="2025-12-31", source="client book")
+    loaded = co.load_cohorts(extra_dir=tmp_path)
+    assert path.name == "my_clients.json" and loaded.ids[-1] == "my_clients"
+    mine = loaded["my_clients"]
+    assert mine.basis["kind"] == "empirical" and mine.n_firms == 300
+    assert mine.basis_for("citations")["n"] == frame["citations"].notna().sum()
+    rows = co.derive_metrics(frame)
+    for metric in mine.metrics:
+        probes = np.concatenate([rows[metric].dropna().to_numpy()[:20], [-1.0, 0.0, 1e9]])
+        got = co.percentile_of(probes, mine, metric)
+        want = [_direct_percentile(rows[metric].to_numpy(), v) for v in probes]
+        np.testing.assert_allclose(got, want, atol=1e-9)
+        assert mine.mean(metric) == pytest.approx(rows[metric].mean())
+
+
+def test_imported_cohort_with_ties_and_unknowns(tmp_path):
+    frame = pd.DataFrame({"pct_applications": [0, 0, 0, 2, 5, None],
+                          "patent_applications": [1, 2, 2, 3, 4, 5]})
+    co.import_cohort(frame, "小样本", tmp_path, as_of="2024-01-01")
+    mine = co.load_cohorts(extra_dir=tmp_path)["小样本"]
+    assert co.percentile_of([0, 2, 3, 6], mine, "pct_applications").tolist() == [30.0, 70.0, 80.0, 100.0]
+    assert co.percentile_of([2], mine, "patent_applications")[0] == pytest.approx(100 * (1 / 6 + 1 / 6))
+    assert mine.metrics == ("patent_applications", "pct_applications")
+
+
+def test_import_rejects_bad_names_and_clashes(tmp_path):
+    frame = pd.DataFrame({"citations": [1, 2]})
+    with pytest.raises(ValueError, match="cohort name"):
+        co.import_cohort(frame, "../escape", tmp_path)
+    co.import_cohort(frame, "little_giant", tmp_path)
+    with pytest.raises(ValueError, match="defined twice"):
+        co.load_cohorts(extra_dir=tmp_path)
+    with pytest.raises(ValueError, match="no metric"):
+        co.import_cohort(pd.DataFrame({"firm_name": ["x"]}), "empty", tmp_path)
+
+
+def _firms() -> pd.DataFrame:
+    """Three firms: Shenzhen, Beijing, and one with nothing known."""
+    return pd.DataFrame({
+        "province": ["广东", "北京", None], "city": ["深圳", "北京", None],
+        "patent_applications": [200, 50, None], "invention_applications": [100, 20, None],
+        "invention_grants": [40, 5, None], "valid_inventions": [30, 4, None], "employees": [150, 80, None],
+        "citations": [500, 10, None], "licenses_out": [1, 0, None], "pct_applications": [3, 0, None],
+        "overseas_markets": [2, 0, None], "applications_last": [30, 5, None],
+        "applications_prev2": [20, 5, None], "rd_expense": [900, 300, None], "revenue": [9000, 6000, None],
+    })
+
+
+def test_benchmark_frames_for_chosen_cohorts(cohort_set):
+    result = co.benchmark(_firms(), cohort_set, ["little_giant", "star_market"])
+    assert set(result.percentiles) == {"little_giant", "star_market"}
+    lg_pct = result.percentiles["little_giant"]
+    assert lg_pct.shape == (3, 12) and lg_pct.iloc[2].isna().all()
+    assert lg_pct.loc[0, "pct_applications"] == pytest.approx(
+        co.percentile_of([3], cohort_set["little_giant"], "pct_applications")[0])
+    assert result.percentiles["star_market"]["citations"].isna().all()
+    assert list(result.dimensions["little_giant"].columns) == list(DIMENSIONS)
+    stats = result.cohort_stats.set_index(["cohort", "metric"])
+    assert stats.loc[("little_giant", "patent_applications"), "cohort_mean"] == pytest.approx(115)
+    assert stats.loc[("star_market", "valid_inventions"), "basis"]["kind"] == "fitted"
+
+
+def test_benchmark_auto_uses_each_firms_own_cohorts(cohort_set):
+    result = co.benchmark(_firms(), cohort_set, "auto")
+    assert {"little_giant", "city_shenzhen", "city_beijing", "region_gba"} <= set(result.percentiles)
+    assert result.percentiles["city_shenzhen"]["patent_applications"].notna().tolist() == [True, False, False]
+    assert result.percentiles["little_giant"]["patent_applications"].notna().tolist() == [True, True, False]
+
+
+def test_benchmarks_json_for_one_firm(cohort_set):
+    row = _firms().iloc[0].to_dict()
+    out = co.benchmarks_json(row, cohort_set)
+    assert list(out) == ["little_giant", "region_gba", "province_guangdong", "city_shenzhen"]
+    pct = out["little_giant"]["pct_applications"]
+    assert set(pct) == {"value", "percentile", "cohort_mean", "cohort_median", "basis"}
+    assert pct["value"] == 3 and pct["cohort_mean"] == pytest.approx(1.65, rel=1e-4)
+    assert pct["basis"]["as_of"] == "2023-07-31" and "PatSnap" in pct["basis"]["source_en"]
+    assert set(out["city_shenzhen"]) == set(cohort_set["city_shenzhen"].metrics)
+    json.dumps(out, allow_nan=False)
+
+
+def test_benchmarks_json_takes_ready_metrics_and_unknowns(cohort_set):
+    out = co.benchmarks_json({"pct_applications": 0, "invention_share": 0.5}, cohort_set, ["little_giant"])
+    assert out["little_giant"]["pct_applications"]["percentile"] == pytest.approx(38.35, abs=0.1)
+    assert out["little_giant"]["invention_share"]["value"] == 0.5
+    assert out["little_giant"]["citations"]["value"] is None
+    assert out["little_giant"]["citations"]["percentile"] is None
+
+
+def test_dimension_score_is_the_mean_of_available_percentiles():
+    pct = {"patent_applications": [10.0, np.nan, np.nan], "valid_inventions": [30.0, 50.0, np.nan],
+           "pct_applications": [80.0, 20.0, 0.0]}
+    scores = dimension_scores(pct)
+    np.testing.assert_allclose(scores["scale"], [20.0, 50.0, np.nan])
+    np.testing.assert_allclose(scores["globalisation"], [80.0, 20.0, 0.0])
+    assert np.isnan(scores["quality"]).all() and np.isnan(scores["influence"]).all()
+    assert dimension_coverage(pct)["scale"].tolist() == [2, 1, 0]
+    frame_scores = dimension_scores(pd.DataFrame(pct))
+    np.testing.assert_allclose(frame_scores["scale"], scores["scale"])
+
+
+def test_dimensions_json_from_benchmarks(cohort_set):
+    dims = dimensions_json(co.benchmarks_json(_firms().iloc[0].to_dict(), cohort_set))
+    assert set(dims["little_giant"]) == set(DIMENSIONS)
+    assert dims["city_shenzhen"]["scale"]["n_metrics"] == 1
+    assert dims["little_giant"]["quality"]["n_metrics"] == 3
+    assert dims["region_gba"]["influence"]["metrics"] == ["citations"]
+    assert 0 <= dims["little_giant"]["scale"]["score"] <= 100

@@ -1,0 +1,114 @@
+"""Numbers as a reader wants them, in Chinese or English: money in 万元, ratios as percent, counts, years."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from webapp import fields
+from webapp.engine.advice_data import AdviceData
+
+LANGS = ("zh", "en")
+
+_WORDS = {
+    "zh": {"unknown": "未知", "yes": "是", "no": "否", "pp": " 个百分点", "years": " 年", "wan": " 万元"},
+    "en": {"unknown": "unknown", "yes": "yes", "no": "no", "pp": " percentage points", "years": " years",
+           "wan": ""},
+}
+
+
+def _trim(x: float, digits: int) -> str:
+    """Fixed decimals without trailing zeros: 3.0 -> "3", 12.50 -> "12.5"."""
+    text = f"{x:,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_money(value: float, lang: str) -> str:
+    """An amount in 万元: "1,200 万元" in Chinese, "CNY 12 million" in English."""
+    if lang == "zh":
+        return _trim(value, 0 if abs(value) >= 100 else 2) + " 万元"
+    million = value / 100
+    if abs(million) < 1:
+        return f"CNY {value * 10000:,.0f}"
+    if abs(million) >= 1000:
+        return f"CNY {_trim(million / 1000, 2)} billion"
+    return f"CNY {_trim(million, 2)} million"
+
+
+def format_value(value, unit: str, lang: str) -> str:
+    """One value with its unit.
+
+    Parameters
+    ----------
+    value : float, bool or None
+        None is shown as unknown.
+    unit : str
+        ``wan`` (money, 万元), ``ratio`` (0.03 = 3%), ``pct`` (3 = 3%), ``count``, ``years``, ``bool``,
+        ``number`` or ``""``.
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    str
+    """
+    w = _WORDS[lang]
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return w["unknown"]
+    if isinstance(value, str):
+        return value
+    if unit == "bool" or isinstance(value, bool):
+        return w["yes"] if value else w["no"]
+    value = float(value)
+    if unit == "ratio":
+        return _trim(value * 100, 2) + "%"
+    if unit == "pct":
+        return _trim(value, 2) + "%"
+    if unit == "wan":
+        return format_money(value, lang)
+    if unit == "count":
+        return _trim(value, 0 if value.is_integer() or abs(value) >= 10 else 1)
+    if unit == "years":
+        return _trim(value, 1) + w["years"]
+    return _trim(value, 2 if abs(value) < 100 else 0)
+
+
+def format_distance(value, unit: str, lang: str) -> str:
+    """A gap: ratio and percent gaps in percentage points, others as :func:`format_value`."""
+    if value is None:
+        return _WORDS[lang]["unknown"]
+    if unit == "ratio":
+        return _trim(float(value) * 100, 2) + _WORDS[lang]["pp"]
+    if unit == "pct":
+        return _trim(float(value), 2) + _WORDS[lang]["pp"]
+    return format_value(value, unit, lang)
+
+
+def text_values(action: dict, result: Mapping, data: AdviceData, lang: str) -> dict:
+    """The placeholders of an action's texts in ``lang``."""
+    c, tier = action.get("crit") or {}, result["tiers"].get(action["tier"], {})
+    item, unit = action.get("item") or {}, action.get("unit", "")
+    i = LANGS.index(lang)
+    missing = action.get("missing") or []
+    title_tier = result["tiers"].get(action.get("title_tier") or "", {})
+    status_words = {"met": ("符合条件", "finds it eligible"),
+                    "not_met": ("不符合条件", "finds it not eligible"),
+                    "unknown": ("无法判断", "cannot tell")}
+    elig = action.get("eligible") or {}
+    state = elig.get(action.get("title_tier"), "unknown")
+    return {
+        "criterion": ", ".join(action.get("criteria") or [action.get("criterion") or ""]),
+        "criterion_name": c.get(f"name_{lang}", ""), "tier_name": tier.get(f"name_{lang}", action["tier"]),
+        "label": item.get(f"label_{lang}") or data.metric_label(item.get("metric") or "", lang),
+        "value": format_value(item.get("value"), unit, lang),
+        "threshold": format_value(item.get("threshold"), unit, lang),
+        "distance": format_distance(item.get("distance"), unit, lang),
+        "amount": format_value(action.get("amount"), action.get("amount_unit", unit), lang),
+        "target": format_value(action.get("target"), action.get("amount_unit", unit), lang),
+        "op": data.ops.get(item.get("op") or ">=", ("", ""))[i],
+        "fields": ("、" if lang == "zh" else ", ").join(fields.label(m, lang) for m in missing
+                                                       if m in fields.FIELDS),
+        "documents": ("；" if lang == "zh" else "; ").join(data.documents_for(missing, lang)),
+        "months": "—" if action["lead_time_months"] is None else str(action["lead_time_months"]),
+        "title_name": title_tier.get(f"name_{lang}", action.get("title_tier") or ""),
+        "eligible": status_words.get(state, status_words["unknown"])[i],
+    }
