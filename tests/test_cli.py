@@ -136,3 +136,45 @@ def test_template_round_trips_through_batch(runner, tmp_path, suffix):
     assert res.exit_code == 0, res.stderr
     got = pd.read_csv(out)
     assert len(got) == 1 and pd.isna(got.loc[0, "errors"])
+
+
+def test_assess_carries_benchmarks_and_dimensions(runner, profile_file):
+    """The JSON always has little_giant benchmarks, the firm's own region, and four dimension scores."""
+    res = runner.invoke(main, ["assess", profile_file(province="广东", city="深圳"), "--rules", "SME-2026"])
+    doc = json.loads(res.stdout)
+    assert {"little_giant", "region_gba", "city_shenzhen"} <= set(doc["benchmarks"])
+    pct = doc["benchmarks"]["little_giant"]["pct_applications"]
+    assert 0 <= pct["percentile"] <= 100 and pct["basis"]["kind"] == "fitted"
+    assert set(doc["dimensions"]["little_giant"]) == {"scale", "quality", "influence", "globalisation"}
+
+
+def test_cohort_import_then_use_everywhere(runner, tmp_path, monkeypatch):
+    """An imported cohort is listed, usable in assess --cohort and in batch --cohorts."""
+    from webapp.engine import assess as assess_module
+
+    monkeypatch.setenv("GIANTSTEP_INSTANCE_DIR", str(tmp_path / "inst"))
+    assess_module.default_cohorts.cache_clear()
+    rows = [make_profile(firm_name=f"F{i}", rd_expense=100 + 50 * i) for i in range(20)]
+    src = tmp_path / "portfolio.csv"
+    pd.DataFrame(rows).to_csv(src, index=False)
+    res = runner.invoke(main, ["cohorts", "import", str(src), "--name", "my_portfolio"])
+    assert res.exit_code == 0, res.stderr
+    assert "my_portfolio" in runner.invoke(main, ["cohorts", "list"]).stdout
+    one = _write(tmp_path, make_profile(rd_expense=600))
+    res = runner.invoke(main, ["assess", str(one), "--cohort", "my_portfolio"])
+    got = json.loads(res.stdout)["benchmarks"]["my_portfolio"]["rd_ratio"]
+    # Mid-rank against the 20 rows: R&D 600 sits above 10 rows (100..550) and equals one.
+    assert got["percentile"] == pytest.approx((10 + 0.5) / 20 * 100)
+    out = tmp_path / "out.csv"
+    res = runner.invoke(main, ["batch", str(src), "-o", str(out), "--cohorts", "little_giant,my_portfolio"])
+    assert res.exit_code == 0
+    assert "pct_my_portfolio_rd_ratio" in pd.read_csv(out).columns
+    assessed = runner.invoke(main, ["assess", str(_write(tmp_path, make_profile())), "--cohort", "nope"])
+    assert assessed.exit_code == 2 and "nope" in assessed.stderr
+    assess_module.default_cohorts.cache_clear()
+
+
+def _write(tmp_path, profile):
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    return path

@@ -75,7 +75,9 @@ def main():
               help="new application or re-review (复核) of a title already held.")
 @click.option("--format", "fmt", type=click.Choice(("json", "text")), default="json", show_default=True)
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True)
-def assess(profile, rules, as_of, mode, fmt, lang):
+@click.option("--cohort", "cohort_ids", multiple=True,
+              help="Also benchmark against this cohort id (repeatable; built-in or imported).")
+def assess(profile, rules, as_of, mode, fmt, lang, cohort_ids):
     """Assess one firm from a JSON file of canonical fields."""
     from webapp.engine.assess import assess as run_assessment
     from webapp.reports.text import render_text
@@ -83,7 +85,10 @@ def assess(profile, rules, as_of, mode, fmt, lang):
     doc = _read_profile(profile, lang)
     unknown = [k for k in doc if k not in fields.FIELDS]
     frame = pd.DataFrame([{k: v for k, v in doc.items() if k in fields.FIELDS}], dtype=object)
-    result = run_assessment(frame, rules=rules, as_of=as_of, mode=mode, first_line=1)
+    try:
+        result = run_assessment(frame, rules=rules, as_of=as_of, mode=mode, first_line=1, extra_cohorts=cohort_ids)
+    except ValueError as exc:
+        raise InputProblem([f"--cohort: {exc}"]) from None
     if len(result.errors):
         raise InputProblem(_error_lines(result.errors, lang, with_row=False))
     for key in unknown:
@@ -105,12 +110,15 @@ def assess(profile, rules, as_of, mode, fmt, lang):
 @click.option("--mode", type=click.Choice(("new", "review")), default="new", show_default=True)
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True,
               help="Language of the errors column.")
-def batch(source, output, rules, as_of, mode, lang):
+@click.option("--cohorts", "cohort_ids", default="",
+              help="Comma-separated cohort ids: adds pct_<cohort>_<metric> percentile columns.")
+def batch(source, output, rules, as_of, mode, lang, cohort_ids):
     """Assess every firm of a CSV, XLSX or Parquet file; bad rows are reported, the rest still run."""
     from webapp.engine.batch import run_batch
 
+    ids = [c.strip() for c in cohort_ids.split(",") if c.strip()]
     try:
-        summary = run_batch(source, output, rules=rules, as_of=as_of, mode=mode, lang=lang)
+        summary = run_batch(source, output, rules=rules, as_of=as_of, mode=mode, lang=lang, cohort_ids=ids)
     except (OSError, ValueError) as exc:
         raise InputProblem([f"{source}: {exc}"]) from None
     click.echo(summary.text(lang), err=True)
@@ -128,6 +136,53 @@ def template(output):
     except (OSError, ValueError) as exc:
         raise InputProblem([f"{output}: {exc}"]) from None
     click.echo(f"wrote {output}", err=True)
+
+
+@main.group()
+def cohorts():
+    """Benchmark cohorts: list them, refit the built-in ones, import your own."""
+
+
+@cohorts.command("list")
+def cohorts_list():
+    """List the cohort ids with their size, date and metrics."""
+    from webapp.engine.assess import default_cohorts
+
+    for cid in default_cohorts().ids:
+        c = default_cohorts()[cid]
+        click.echo(f"{cid:<24} {c.kind:<9} n={c.n_firms:<8g} as of {c.as_of:<10} {c.name_zh} / {c.name_en}")
+
+
+@cohorts.command("fit")
+def cohorts_fit():
+    """Refit the built-in cohort distributions from data/cohorts/aggregates.csv (writes fitted.json)."""
+    from webapp.engine.cohort_fit import fit_all, fit_summary
+    from webapp.paths import DATA_DIR
+
+    folder = DATA_DIR / "cohorts"
+    click.echo(fit_summary(fit_all(folder / "aggregates.csv", folder / "fitted.json")))
+
+
+@cohorts.command("import")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--name", required=True, help="Cohort id to create, e.g. my_portfolio.")
+@click.option("--as-of", "as_of", default=None, help="Date the rows describe (default today).")
+def cohorts_import(source, name, as_of):
+    """Build an empirical cohort from real firm rows (CSV/XLSX/Parquet of canonical fields)."""
+    from webapp.engine.cohorts import import_cohort
+    from webapp.engine.inputs import validate_profiles
+    from webapp.engine.template import read_table
+    from webapp.paths import imported_cohorts_dir
+
+    try:
+        clean, errors = validate_profiles(read_table(source))
+        good = clean[~clean.index.isin(errors["index"])]
+        path = import_cohort(good, name, imported_cohorts_dir(), as_of=as_of, source=str(source))
+    except (OSError, ValueError) as exc:
+        raise InputProblem([f"{source}: {exc}"]) from None
+    for line in _error_lines(errors, "en", with_row=True):
+        click.echo(f"skipped {line}", err=True)
+    click.echo(f"cohort {name!r}: {len(good)} firms ({len(clean) - len(good)} rows skipped) -> {path}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

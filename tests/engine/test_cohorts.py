@@ -261,7 +261,10 @@ def test_benchmarks_json_for_one_firm(cohort_set):
     out = co.benchmarks_json(row, cohort_set)
     assert list(out) == ["little_giant", "region_gba", "province_guangdong", "city_shenzhen"]
     pct = out["little_giant"]["pct_applications"]
-    assert set(pct) == {"value", "percentile", "cohort_mean", "cohort_median", "basis"}
+    assert {"value", "percentile", "cohort_mean", "cohort_median", "basis"} <= set(pct)
+    density = out["little_giant"]["invention_density"]
+    assert density["cohort_mean"] == pytest.approx(78.9, rel=1e-6)   # published as total over total
+    assert density["cohort_mean_statistic"] == "ratio_of_totals"
     assert pct["value"] == 3 and pct["cohort_mean"] == pytest.approx(1.65, rel=1e-4)
     assert pct["basis"]["as_of"] == "2023-07-31" and "PatSnap" in pct["basis"]["source_en"]
     assert set(out["city_shenzhen"]) == set(cohort_set["city_shenzhen"].metrics)

@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 
 from webapp import fields
+from webapp.engine import cohorts as cohort_lib
 from webapp.engine.criteria import MET, Judge, status_names
+from webapp.engine.dimensions import dimensions_json
 from webapp.engine.gaps import GapFinder
 from webapp.engine.inputs import validate_profiles
 from webapp.engine.ladder import next_tier, place_on_ladder
@@ -28,6 +30,21 @@ def default_rule_book() -> RuleBook:
     return load_rule_book()
 
 
+@functools.cache
+def default_cohorts() -> cohort_lib.CohortSet:
+    """Built-in cohorts plus those imported into the instance folder, loaded once per process."""
+    from webapp.paths import imported_cohorts_dir
+
+    extra = imported_cohorts_dir()
+    return cohort_lib.load_cohorts(extra_dir=extra if extra.is_dir() else None)
+
+
+# The cohort that portrays each tier, for comparing a firm with the rung it aims at.
+TIER_COHORTS = {"innovative_sme": "tier_innovative_sme", "tech_sme": "tier_innovative_sme",
+                "srdi_sme": "tier_srdi_sme", "little_giant": "little_giant",
+                "single_champion": "tier_single_champion"}
+
+
 @dataclass
 class Assessment:
     """Results of judging a frame of profiles: one row a firm."""
@@ -39,6 +56,8 @@ class Assessment:
     tier: np.ndarray
     as_of: dt.date
     mode: str
+    cohorts: cohort_lib.CohortSet | None = field(default=None, repr=False)
+    extra_cohorts: tuple[str, ...] = ()
     _gaps: GapFinder | None = field(default=None, repr=False)
 
     @property
@@ -75,7 +94,27 @@ class Assessment:
             "tiers": {tid: self._tier_dict(tid, i, finder) for tid in self.judge.tiers},
             "derived": {m: _json_value(self.judge.env.point(m)[i]) for m in DERIVED_SHOWN if m in rs.metrics},
         }
+        if self.cohorts is not None:
+            out["benchmarks"] = cohort_lib.benchmarks_json(self.profiles.iloc[[i]], self.cohorts,
+                                                           self.cohort_ids(i, nxt))
+            out["dimensions"] = dimensions_json(out["benchmarks"])
         return out
+
+    def cohort_ids(self, i: int, next_tier_id: str | None) -> list[str]:
+        """little_giant, the firm's own region/province/city, the next tier's portrait and any asked for."""
+        row = self.profiles.iloc[i]
+        ids = cohort_lib.cohorts_for(row["province"], row["city"], available=self.cohorts.ids)
+        wanted = [TIER_COHORTS.get(next_tier_id or ""), *self.extra_cohorts]
+        return ids + [c for c in wanted if c and c in self.cohorts.ids and c not in ids]
+
+    def percentile_frame(self, cohort_ids) -> pd.DataFrame:
+        """Batch columns ``pct_<cohort>_<metric>`` for the cohorts asked for; empty where input was invalid."""
+        result = cohort_lib.benchmark(self.profiles, self.cohorts, list(cohort_ids))
+        cols = {}
+        for cid in cohort_ids:
+            for metric, values in result.percentiles[cid].items():
+                cols[f"pct_{cid}_{metric}"] = np.where(self.valid, values.to_numpy(dtype=float), np.nan)
+        return pd.DataFrame(cols, index=self.profiles.index)
 
     def _gap_finder(self) -> GapFinder:
         if self._gaps is None:
@@ -143,7 +182,8 @@ class Assessment:
 
 
 def assess(profiles: pd.DataFrame, *, rules: str | None = None, as_of: dt.date | None = None,
-           mode: str = "new", rule_book: RuleBook | None = None, first_line: int = 2) -> Assessment:
+           mode: str = "new", rule_book: RuleBook | None = None, first_line: int = 2,
+           cohorts: cohort_lib.CohortSet | None | bool = None, extra_cohorts=()) -> Assessment:
     """Validate and judge a frame of firm profiles against every tier.
 
     Parameters
@@ -160,6 +200,10 @@ def assess(profiles: pd.DataFrame, *, rules: str | None = None, as_of: dt.date |
         Rule tables to use (default: those shipped in data/rules).
     first_line : int
         Line number reported for the first row in errors (2 for a spreadsheet with a header).
+    cohorts : CohortSet, optional
+        Cohorts for benchmarks (default: the built-in ones plus imported ones); False for none.
+    extra_cohorts : sequence of str
+        Cohort ids to benchmark against besides the firm's own (e.g. an imported portfolio).
 
     Returns
     -------
@@ -173,8 +217,13 @@ def assess(profiles: pd.DataFrame, *, rules: str | None = None, as_of: dt.date |
     clean, errors = validate_profiles(profiles, first_line=first_line)
     judge = Judge(clean, ruleset, review=mode == "review").run()
     tier = place_on_ladder(judge.tiers, ruleset)
+    if cohorts is None or cohorts is True:
+        cohorts = default_cohorts()
+    unknown = [c for c in extra_cohorts if cohorts is False or c not in cohorts.ids]
+    if unknown:
+        raise ValueError(f"unknown cohort(s) {', '.join(unknown)}")
     return Assessment(profiles=clean, errors=errors, ruleset=ruleset, judge=judge, tier=tier, as_of=as_of,
-                      mode=mode)
+                      mode=mode, cohorts=cohorts or None, extra_cohorts=tuple(extra_cohorts))
 
 
 def _json_value(v):

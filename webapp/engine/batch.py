@@ -35,7 +35,7 @@ class BatchSummary:
 
 
 def assess_table(raw: pd.DataFrame, *, rules: str | None = None, as_of: dt.date | None = None,
-                 mode: str = "new", lang: str = "zh") -> tuple[pd.DataFrame, object]:
+                 mode: str = "new", lang: str = "zh", cohort_ids=()) -> tuple[pd.DataFrame, object]:
     """Assess a raw table (any supported headers); return the input with result columns and the assessment.
 
     Parameters
@@ -45,6 +45,8 @@ def assess_table(raw: pd.DataFrame, *, rules: str | None = None, as_of: dt.date 
     rules, as_of, mode : see :func:`webapp.engine.assess.assess`.
     lang : {"zh", "en"}
         Language of the ``errors`` column.
+    cohort_ids : sequence of str
+        Cohorts whose percentiles to add as ``pct_<cohort>_<metric>`` columns.
 
     Returns
     -------
@@ -55,8 +57,10 @@ def assess_table(raw: pd.DataFrame, *, rules: str | None = None, as_of: dt.date 
     """
     raw = raw.reset_index(drop=True)
     canonical, _ = normalise_columns(raw)
-    result = assess(canonical, rules=rules, as_of=as_of, mode=mode, first_line=2)
+    result = assess(canonical, rules=rules, as_of=as_of, mode=mode, first_line=2, extra_cohorts=cohort_ids)
     results = result.frame()
+    if cohort_ids:
+        results = pd.concat([results, result.percentile_frame(cohort_ids)], axis=1)
     col = "message_zh" if lang == "zh" else "message_en"
     errors = pd.Series("", index=raw.index, dtype=object)
     if len(result.errors):
@@ -68,13 +72,13 @@ def assess_table(raw: pd.DataFrame, *, rules: str | None = None, as_of: dt.date 
 
 
 def run_batch(source: str | Path, output: str | Path, *, rules: str | None = None, as_of: dt.date | None = None,
-              mode: str = "new", lang: str = "zh") -> BatchSummary:
+              mode: str = "new", lang: str = "zh", cohort_ids=()) -> BatchSummary:
     """Read ``source`` (.csv/.xlsx/.parquet), assess every row, write ``output``; return a summary."""
     output = Path(output)
     if output.suffix.lower() not in (".csv", ".xlsx", ".parquet"):
         raise ValueError(f"unsupported output type {output.suffix!r}; use .csv, .xlsx or .parquet")
     raw = read_table(source)
-    out, result = assess_table(raw, rules=rules, as_of=as_of, mode=mode, lang=lang)
+    out, result = assess_table(raw, rules=rules, as_of=as_of, mode=mode, lang=lang, cohort_ids=cohort_ids)
     write_table(out, output)
     valid = result.valid
     tiers, counts = np.unique(result.tier[valid].astype(str), return_counts=True)

@@ -46,6 +46,9 @@ METRIC_LABELS = {  # metric -> (zh, en)
 _HERMITE = np.polynomial.hermite.hermgauss(64)
 
 
+RATIO_METRICS = ("invention_share", "grant_rate", "invention_density")
+
+
 class Distribution:
     """A cohort's distribution of one metric: below/equal shares, mean and median."""
 
@@ -296,6 +299,20 @@ class Cohort:
     def mean(self, metric: str) -> float:
         """Mean of ``metric`` under the cohort's distribution."""
         return self.distribution(metric).mean()
+
+    def published_mean(self, metric: str) -> tuple[float, str]:
+        """The cohort figure comparable with what reports publish, and which statistic it is.
+
+        Reports give ratios as totals over totals (valid inventions per 1,000 staff of the whole cohort)
+        and growth as the growth of the cohort mean; for those metrics this returns that statistic
+        (``"ratio_of_totals"``, ``"growth_of_mean"``), otherwise the mean over firms (``"mean"``).
+        """
+        dist = self.distribution(metric)
+        if metric in RATIO_METRICS and hasattr(dist, "pooled_ratio"):
+            return dist.pooled_ratio(), "ratio_of_totals"
+        if hasattr(dist, "cagr_of_mean"):
+            return dist.cagr_of_mean(), "growth_of_mean"
+        return dist.mean(), "mean"
 
     def median(self, metric: str) -> float:
         """Median of ``metric`` (for counts: the smallest k with P(X <= k) >= 0.5)."""
@@ -559,11 +576,22 @@ def benchmarks_json(profile_row_metrics, cohorts: CohortSet, cohort_ids=None) ->
     out = {}
     for cid in cohort_ids:
         cohort, pct = cohorts[cid], result.percentiles[cid].iloc[0]
-        out[cid] = {m: {"value": _num(values.get(m, np.nan)), "percentile": _num(pct.get(m, np.nan)),
-                        "cohort_mean": _num(cohort.mean(m)), "cohort_median": _num(cohort.median(m)),
-                        "basis": cohort.basis_for(m)}
-                    for m in cohort.metrics}
+        out[cid] = {m: _metric_json(cohort, m, values.get(m, np.nan), pct.get(m, np.nan)) for m in cohort.metrics}
     return out
+
+
+def _metric_json(cohort: Cohort, metric: str, value, percentile) -> dict:
+    """One metric of one cohort for one firm; ``cohort_mean`` is the published-comparable figure."""
+    published, statistic = cohort.published_mean(metric)
+    return {"value": _num(value), "percentile": _num(percentile), "cohort_mean": _sig(published),
+            "cohort_median": _sig(cohort.median(metric)), "cohort_mean_statistic": statistic,
+            "firm_mean": _sig(cohort.mean(metric)), "basis": cohort.basis_for(metric)}
+
+
+def _sig(x, digits: int = 6) -> float | None:
+    """A fitted statistic to ``digits`` significant digits (the fit's numerical noise removed)."""
+    x = _num(x)
+    return None if x is None else float(f"{x:.{digits}g}")
 
 
 def _num(x) -> float | None:
