@@ -166,3 +166,16 @@ def test_sparse_profile_is_unknown_not_failed():
     assert result["tier"] == "none"
     assert result["tiers"]["innovative_sme"]["status"] == "unknown"
     assert "rd_expense" in crit(result, "S26-5")["gap"]["missing"]
+
+
+def test_unknown_middle_year_keeps_the_exact_growth_range():
+    """With t-1 unknown, the two-year average growth is at least sqrt(t / t-2) - 1 (here 16.5%)."""
+    r = run("SME-2022", main_revenue_prev=None, revenue_prev=None)
+    assert crit(r, "S22-2")["status"] == "met" and crit(r, "S22-2")["points"] == 10
+    assert crit(r, "G22-1")["status"] == "met"
+
+
+def test_known_growth_values_are_unchanged_by_the_bound():
+    """The bound never changes a known average growth."""
+    r = run("SME-2022", main_revenue_prev2=5000, main_revenue_prev=9000, revenue_prev=9500, main_revenue=7600)
+    assert r["derived"]["main_growth_avg2"] == pytest.approx(((9000 / 5000 - 1) + (7600 / 9000 - 1)) / 2)

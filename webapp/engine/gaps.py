@@ -83,6 +83,14 @@ class GapFinder:
                 lever = self.lever(name, threshold, i) if op in (">=", ">") else None
                 if lever:
                     item["lever"] = lever
+        elif isinstance(node, ast.Compare) and isinstance(node.left, ast.Name) \
+                and node.left.id in self.env.evaluator.enums:
+            name = node.left.id
+            right = node.comparators[0]
+            classes = [e.value for e in right.elts] if isinstance(right, ast.Tuple | ast.List) else [right.value]
+            current = self.env.clean[name].iloc[i]
+            item.update(metric=name, op=_OPS[type(node.ops[0])], threshold=classes,
+                        value=None if _unknown(current) else str(current), unit="enum", **self.labels(name))
         elif isinstance(node, ast.Name):
             item.update(metric=node.id, op="==", threshold=1.0, value=_num(self.env.point(node.id)[i]),
                         unit="bool", **self.labels(node.id))

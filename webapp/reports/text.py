@@ -42,6 +42,8 @@ def describe_item(item: dict, lang: str) -> str:
     if item.get("value") is None:
         return f"{label}: {w['missing']} {', '.join(item.get('missing') or [name])}"
     unit = item.get("unit", "")
+    if unit == "enum":
+        return f"{label} = {item['value']} ({item['op']} {', '.join(item['threshold'])})"
     value, threshold = format_amount(item["value"], unit, lang), format_amount(item["threshold"], unit, lang)
     text = f"{label} {value} {item['op']} {threshold}"
     if item.get("distance"):
