@@ -12,7 +12,7 @@ from webapp.fields import CROSS_RULES, FIELDS, GROUPS, REGISTRY, header_aliases,
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_CANDIDATES = (ROOT / "spec" / "fields.md", ROOT / "docs" / "spec" / "fields.md",
-                   ROOT / "docs" / "fields.md", Path("/work/shared/spec/fields.md"))
+                   ROOT.parent / "shared" / "spec" / "fields.md", Path("/work/shared/spec/fields.md"))
 
 # The canonical names of spec/fields.md, in the document's order (checked against the file when present).
 SPEC_NAMES = (

@@ -147,7 +147,7 @@ _IDENTITY = (
            ("construction", "建筑业", "Construction"),
            ("other", "其他行业", "Other"))),
     _enum("sector", "identity", "主导产品所属领域", "Key field of the leading product",
-          "主导产品所属的制造强国战略重点产业领域（63号文附件3：「符合制造强国战略十大重点产业领域」）；"
+          "主导产品所属的制造强国战略重点产业领域（小巨人申报通知：「符合制造强国战略十大重点产业领域」）；"
           "不属于其中任何一个时选“其他领域”。",
           "The priority manufacturing field of the leading product (the ten key industries of the "
           "manufacturing-power strategy); choose Other if none applies.",

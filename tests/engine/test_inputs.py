@@ -295,6 +295,31 @@ def test_odd_objects_in_cells():
     assert clean.loc[0, "employees"] == 1e30 and clean.loc[0, "firm_name"] == "42"
 
 
+@pytest.mark.parametrize("dtype", ["str", "string[python]", "string[pyarrow]", "category", object])
+def test_string_storages(dtype):
+    """Every pandas text storage gives the same result as plain strings."""
+    frame = one_row(revenue="abc", employees="12.5").astype(dtype)
+    clean, errors = validate_profiles(frame)
+    expected_clean, expected_errors = validate_profiles(one_row(revenue="abc", employees="12.5"))
+    pd.testing.assert_frame_equal(clean, expected_clean)
+    pd.testing.assert_frame_equal(errors, expected_errors, check_dtype=False)
+
+
+def test_large_text_frame_reports_raw_cells():
+    """Many rows of mostly distinct text: errors still quote the raw cell and the right line."""
+    frame = make_profiles(400, seed=5).astype(str)
+    frame.loc[150, "revenue"] = "abc"
+    frame.loc[7, "total_assets"] = "1,2"
+    frame.loc[399, "net_profit"] = "5%"
+    frame.loc[3, "debt_ratio_pct"] = "150%"
+    frame.loc[20, "hnte"] = "perhaps"
+    _, errors = validate_profiles(frame)
+    assert errors[["row", "field", "rule", "value"]].values.tolist() == [
+        [5, "debt_ratio_pct", "max", "150%"], [9, "total_assets", "number", "1,2"],
+        [22, "hnte", "bool", "perhaps"], [152, "revenue", "number", "abc"], [401, "net_profit", "number", "5%"],
+    ]
+
+
 # --- headers and records -----------------------------------------------------------------------------
 
 

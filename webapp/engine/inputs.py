@@ -38,8 +38,8 @@ _NUMBER_CHARS = str.maketrans(
      "−": "-", "Ｅ": "e", "ｅ": "e", "\u3000": " ", "\u00a0": " ", "\u2009": " ", "\u202f": " "}
 )
 # Explicit classes, not \s or \d, so pandas can hand the patterns to arrow's RE2.
-_SEPARATOR = r"[, \t]"
-_GROUPED = r"[+-]?[0-9]{1,3}(?:[, \t][0-9]{3})+(?:\.[0-9]*)?"
+_SEPARATOR = r"[, ]"
+_GROUPED = r"[+-]?[0-9]{1,3}(?:[, ][0-9]{3})+(?:\.[0-9]*)?"
 _PLAIN_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 _TRAILING_NAME = re.compile(r"\[\s*([A-Za-z0-9_]+)\s*\]\s*$")
 _MAX_VALUE_CHARS = 100
@@ -113,8 +113,12 @@ def validate_profiles(frame: pd.DataFrame, *, first_line: int = 2) -> tuple[pd.D
     frame : pandas.DataFrame
         One row per firm, canonical column names (see :func:`normalise_columns`). Cells may be
         strings (as read with ``dtype=str, keep_default_na=False``), Python scalars or numeric
-        dtypes. Empty or whitespace text, None and NaN mean *unknown*. Columns not in the registry
-        are ignored; registry fields missing from the frame are all unknown.
+        dtypes; numeric and bool columns skip text parsing. Text numbers may use thousands
+        separators ("1,234.5", "1 234"), full-width digits, and "%" in pct fields; booleans
+        accept true/false, 是/否, yes/no, y/n, 1/0, 有/无; enums the code or its zh/en label.
+        Empty or whitespace text, None, NaN and words such as "NA" or "未知" mean *unknown*.
+        Columns not in the registry are ignored; registry fields missing from the frame are
+        all unknown.
     first_line : int, default 2
         Line number of the first data row, for messages (a spreadsheet with one header row: 2).
 
@@ -209,27 +213,41 @@ def _parse_stack(floats: _Floats, columns: list, rows: np.ndarray, is_bool: bool
     """Parse string columns stacked end to end and fill their block rows."""
     stacked = pd.concat(columns, ignore_index=True) if len(columns) > 1 else columns[0]
     text, missing = _as_text(stacked)
-    if is_bool:  # few distinct values: look each one up once
+    if is_bool or _repetitive(text):  # parse each distinct text once
         codes, uniques = _factorize(text, missing)
-        keys = _translate(uniques).str.strip()
-        distinct = keys.str.lower().map(_BOOL_WORDS).to_numpy(dtype="float64", na_value=np.nan, copy=True)
-        null = _is_null(keys)
-        bad_distinct = np.isnan(distinct) & ~null
-        values, bad = np.append(distinct, np.nan)[codes], np.append(bad_distinct, False)[codes]
-    else:  # mostly distinct values: parse every cell with arrow, no hashing
-        keys = _translate(text).str.strip()
-        null = _is_null(keys) | missing
-        percent = keys.str.endswith("%").to_numpy(dtype=bool, na_value=False) & ~null
-        values = _parse_numbers(keys.str.removesuffix("%").str.rstrip() if percent.any() else keys, null)
-        bad = (np.isnan(values) | np.isinf(values)) & ~null
-        values[null | bad] = np.nan
-        if percent.any():  # "12%" is only a number in a pct field
-            bad |= percent & ~np.repeat(_IS_PCT[rows], len(text) // len(rows))
+        values, bad, percent = (np.append(part, fill)[codes] for part, fill in
+                                zip(_parse_texts(uniques, is_bool), (np.nan, False, False), strict=True))
+    else:  # mostly distinct (money): hashing would cost more than parsing every cell
+        values, bad, percent = _parse_texts(text, is_bool)
+        values[missing], bad[missing], percent[missing] = np.nan, False, False
+    if percent.any():  # "12%" is only a number in a pct field
+        bad |= percent & ~np.repeat(_IS_PCT[rows], len(text) // len(rows))
     floats.block[rows] = values.reshape(len(rows), -1)
     floats.bad[rows] = bad.reshape(len(rows), -1)
     floats.stack_of[rows] = len(floats.stacks)
     floats.slot_of[rows] = np.arange(len(rows))
     floats.stacks.append(text)
+
+
+def _repetitive(text: pd.Series) -> bool:
+    """Whether a sample of the cells holds few distinct values (counts, codes), so hashing pays."""
+    sample = text.iloc[:: max(1, len(text) // 5000)]
+    return len(sample) < 50 or pd.unique(sample).size < 0.2 * len(sample)
+
+
+def _parse_texts(texts: pd.Series, is_bool: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values (NaN = unknown or bad), parse failures and "ends with %" for cell texts."""
+    keys = _translate(texts).str.strip()
+    null = _is_null(keys)
+    if is_bool:
+        percent = np.zeros(len(keys), dtype=bool)
+        values = keys.str.lower().map(_BOOL_WORDS).to_numpy(dtype="float64", na_value=np.nan, copy=True)
+    else:
+        percent = keys.str.endswith("%").to_numpy(dtype=bool, na_value=False) & ~null
+        values = _parse_numbers(keys.str.removesuffix("%").str.rstrip() if percent.any() else keys, null)
+    bad = (np.isnan(values) | np.isinf(values)) & ~null
+    values[null | bad] = np.nan
+    return values, bad, percent
 
 
 def _bound_failures(block: np.ndarray, rule: str) -> tuple[np.ndarray, np.ndarray]:
@@ -265,10 +283,10 @@ def _block_errors(floats: _Floats, rows: np.ndarray, positions: np.ndarray, rule
         cells = floats.slot_of[rows[chosen]] * floats.block.shape[1] + positions[chosen]
         raw[chosen] = floats.stacks[index].iloc[cells].to_numpy(dtype=object)
     rules = np.where(_IS_BOOL[rows], "bool", "number") if rule is None else np.full(len(rows), rule)
-    heads = {rule: _heads(rule) for rule in np.unique(rules)}
     zh = np.empty(len(rows), dtype=object)
     en = np.empty(len(rows), dtype=object)
-    for name, (head_zh, head_en) in heads.items():
+    for name in np.unique(rules):
+        head_zh, head_en = _heads(str(name))
         chosen = rules == name
         zh[chosen], en[chosen] = head_zh[rows[chosen]], head_en[rows[chosen]]
     return [_error_frame(positions, _FLOAT_NAMES[rows], rules, raw, zh, en)]
@@ -415,7 +433,7 @@ def _rule_text(spec: FieldSpec, rule: str) -> tuple[str, str]:
                 f"must be at most {_bound_text(spec.hi, spec.unit_en, 'en')}")
     if rule == "enum":
         codes = ", ".join(spec.choices)
-        return f"取值无效，可选：{codes}（或其中文名称）", f"expected one of {codes} (or their labels)"
+        return f"取值无效，可选：{codes}（或对应的中文/英文名称）", f"expected one of {codes} (or their labels)"
     return ("应为是/否（可填 true/false、是/否、yes/no、y/n、1/0、有/无）",
             "expected yes/no (true/false, 是/否, yes/no, y/n, 1/0, 有/无)")
 
