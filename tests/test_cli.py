@@ -117,7 +117,9 @@ def test_batch_reads_chinese_headers(runner, tmp_path):
     out = tmp_path / "out.csv"
     res = runner.invoke(main, ["batch", str(src), "-o", str(out), "--rules", "SME-2022"])
     assert res.exit_code == 0, res.stderr
-    assert pd.read_csv(out).loc[0, "tier"] == "srdi_sme"
+    got = pd.read_csv(out)
+    assert got.loc[0, "tier"] == "srdi_sme"
+    assert fields.label("revenue", "zh") in got.columns   # the input's own headers are kept
 
 
 def test_batch_unreadable_file_exits_2(runner, tmp_path):

@@ -77,7 +77,7 @@ def run_batch(source: str | Path, output: str | Path, *, rules: str | None = Non
     output = Path(output)
     if output.suffix.lower() not in (".csv", ".xlsx", ".parquet"):
         raise ValueError(f"unsupported output type {output.suffix!r}; use .csv, .xlsx or .parquet")
-    raw = read_table(source)
+    raw = read_table(source, normalise=False)
     out, result = assess_table(raw, rules=rules, as_of=as_of, mode=mode, lang=lang, cohort_ids=cohort_ids)
     write_table(out, output)
     valid = result.valid

@@ -116,7 +116,7 @@ def write_template(path, *, lang: str = "zh") -> Path:
     return path
 
 
-def read_table(source, *, fmt: str | None = None) -> pd.DataFrame:
+def read_table(source, *, fmt: str | None = None, normalise: bool = True) -> pd.DataFrame:
     """Read a profiles table and map its headers to canonical names.
 
     Parameters
@@ -125,6 +125,8 @@ def read_table(source, *, fmt: str | None = None) -> pd.DataFrame:
         A .csv (UTF-8, with or without BOM), .xlsx (first sheet) or .parquet table.
     fmt : str, optional
         ".csv", ".xlsx" or ".parquet" when ``source`` has no usable file name (an upload stream).
+    normalise : bool, default True
+        Rename headers to canonical names; False keeps the file's own headers.
 
     Returns
     -------
@@ -146,6 +148,8 @@ def read_table(source, *, fmt: str | None = None) -> pd.DataFrame:
         frame = frame.fillna("")
     else:
         frame = pd.read_parquet(source)
+    if not normalise:
+        return frame
     frame, unrecognised = normalise_columns(frame)
     frame.attrs["unrecognised_columns"] = [str(column) for column in unrecognised]
     return frame
