@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 
 from webapp.engine.advice_actions import ActionPlanner, target_tiers
@@ -117,8 +118,9 @@ def _public(a: dict, result: Mapping, data: AdviceData, as_of: dt.date) -> dict:
     missing = a.get("missing") or []
     return {
         "id": f"{a['tier']}:{a['kind']}:{a.get('field') or a['criterion'] or ''}",
-        "tier": a["tier"], "criterion": a["criterion"], "criteria": a.get("criteria", []), "kind": a["kind"],
-        **texts, "amount": a.get("amount"), "unit": a.get("amount_unit") or a.get("unit"),
+        "tier": a["tier"], "tiers": a.get("tiers", [a["tier"]]), "criterion": a["criterion"],
+        "criteria": a.get("criteria", []), "kind": a["kind"], **texts, "amount": a.get("amount"),
+        "unit": a.get("amount_unit") or a.get("unit"),
         "lead_time_months": a["lead_time_months"], "eta": eta.isoformat() if eta else None,
         "score": a["score"], "source": a.get("source", ""), "required": a.get("required", True),
         "fields": missing or ([a["field"]] if a.get("field") else []),
@@ -134,7 +136,9 @@ def _roadmap(records: list[dict], projection: Projection | None, planner: Action
     for a in records:
         item = a.get("item") or {}
         k = None
-        if projection is not None and item.get("value") is not None and item.get("threshold") is not None:
+        numeric = all(isinstance(item.get(k), int | float) and not isinstance(item.get(k), bool)
+                      for k in ("value", "threshold"))
+        if projection is not None and numeric:
             k = projection.first_year(item["metric"], item.get("op", ">="), float(item["threshold"]))
         growth_eta = figures_date(planner.t + k, data) if k else None
         if a["lead"] == "growth":
@@ -184,8 +188,9 @@ def _milestones(roadmap: list[dict], result: Mapping, planner: ActionPlanner, da
         tier = result["tiers"][tid]
         groups: dict[int, dict[str, list[dict]]] = {}
         for e in roadmap:
-            for gi, alt in (e.get("groups") or []) if e["tier"] == tid else []:
-                groups.setdefault(gi, {}).setdefault(alt, []).append(e)
+            for t, gi, alt in e.get("groups") or []:
+                if t == tid:
+                    groups.setdefault(gi, {}).setdefault(alt, []).append(e)
         states = [min(_alternative(es) for es in alts.values()) for alts in groups.values()]
         table = book.tables.get(tier.get("rules", ""))
         needs_title = table is not None and any(c.form == "prerequisite" and c.kind == "hard"
@@ -207,6 +212,18 @@ def _milestones(roadmap: list[dict], result: Mapping, planner: ActionPlanner, da
                     "reason": (None, "unknown", "not_reached")[worst],
                     "open": sorted({alt for alts in groups.values() for alt in alts})})
     return out
+
+
+@functools.cache
+def _cohort_names() -> dict[str, dict[str, str]]:
+    """Cohort names from the engine's cohorts, for results that carry only ids (empty when unavailable)."""
+    try:
+        from webapp.engine.assess import default_cohorts
+
+        cohorts = default_cohorts()
+        return {c: {"name_zh": cohorts[c].name_zh, "name_en": cohorts[c].name_en} for c in cohorts.ids}
+    except (ImportError, AttributeError, KeyError, OSError, ValueError):
+        return {}
 
 
 def _pick_cohort(keys: Iterable[str], prefer: tuple[str, ...]) -> str | None:
@@ -243,7 +260,7 @@ def themes_for(result: Mapping, data: AdviceData | None = None) -> list[dict]:
     dims = result.get("dimensions") if isinstance(result.get("dimensions"), Mapping) else {}
     bench = result.get("benchmarks") if isinstance(result.get("benchmarks"), Mapping) else {}
     cohort = _pick_cohort(dims or bench, ("little_giant",))
-    names = result.get("cohorts") if isinstance(result.get("cohorts"), Mapping) else {}
+    names = result.get("cohorts") if isinstance(result.get("cohorts"), Mapping) else _cohort_names()
     out = []
     for order, theme in enumerate(data.themes):
         score = _score((dims.get(cohort) or {}).get(theme["dimension"])) if cohort in dims else None

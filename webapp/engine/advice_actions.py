@@ -47,7 +47,7 @@ class ActionPlanner:
         self.as_of = dt.date.fromisoformat(result.get("as_of") or dt.date.today().isoformat())
         self.t = fiscal_year(self.as_of)
         self.actions: list[dict] = []
-        self._where: tuple[int, str] | None = None  # (requirement group, alternative) being planned
+        self._where: tuple[str, int, str] | None = None  # (tier, requirement group, alternative) planned
 
     # ------------------------------------------------------------------ walking the rules
     def plan(self) -> list[dict]:
@@ -86,7 +86,7 @@ class ActionPlanner:
         for gi, group in enumerate(open_groups):
             for cid in group:
                 if cid in crits:
-                    self._where = (gi, cid)
+                    self._where = (tid, gi, cid)
                     self._criterion(tid, tier, crits, crits[cid], weight / (len(open_groups) * len(group)))
         self._where = None
         required = {c for g in groups for c in g}

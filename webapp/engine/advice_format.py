@@ -56,6 +56,8 @@ def format_value(value, unit: str, lang: str) -> str:
         return w["unknown"]
     if isinstance(value, str):
         return value
+    if isinstance(value, list | tuple):
+        return " / ".join(str(v) for v in value)
     if unit == "bool" or isinstance(value, bool):
         return w["yes"] if value else w["no"]
     value = float(value)
@@ -70,6 +72,21 @@ def format_value(value, unit: str, lang: str) -> str:
     if unit == "years":
         return _trim(value, 1) + w["years"]
     return _trim(value, 2 if abs(value) < 100 else 0)
+
+
+def format_choice(name: str, value, lang: str) -> str:
+    """Enum code(s) of field ``name`` as their labels in ``lang`` ("provincial" -> "省级（省部级）")."""
+    spec = fields.FIELDS.get(name)
+    codes = value if isinstance(value, list | tuple) else [value]
+    out = []
+    for code in codes:
+        if code is None:
+            out.append(_WORDS[lang]["unknown"])
+        elif spec is not None and code in spec.choices:
+            out.append((spec.choice_labels_zh if lang == "zh" else spec.choice_labels_en)[spec.choices.index(code)])
+        else:
+            out.append(str(code))
+    return " / ".join(out)
 
 
 def format_distance(value, unit: str, lang: str) -> str:
@@ -94,13 +111,19 @@ def text_values(action: dict, result: Mapping, data: AdviceData, lang: str) -> d
                     "not_met": ("不符合条件", "finds it not eligible"),
                     "unknown": ("无法判断", "cannot tell")}
     elig = action.get("eligible") or {}
+
+    def fmt(value):
+        if unit == "enum":
+            return format_choice(item.get("metric", ""), value, lang)
+        return format_value(value, unit, lang)
+
     state = elig.get(action.get("title_tier"), "unknown")
     return {
         "criterion": ", ".join(action.get("criteria") or [action.get("criterion") or ""]),
         "criterion_name": c.get(f"name_{lang}", ""), "tier_name": tier.get(f"name_{lang}", action["tier"]),
         "label": item.get(f"label_{lang}") or data.metric_label(item.get("metric") or "", lang),
-        "value": format_value(item.get("value"), unit, lang),
-        "threshold": format_value(item.get("threshold"), unit, lang),
+        "value": fmt(item.get("value")),
+        "threshold": fmt(item.get("threshold")),
         "distance": format_distance(item.get("distance"), unit, lang),
         "amount": format_value(action.get("amount"), action.get("amount_unit", unit), lang),
         "target": format_value(action.get("target"), action.get("amount_unit", unit), lang),

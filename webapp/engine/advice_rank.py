@@ -12,19 +12,22 @@ def merge_actions(actions: list[dict]) -> list[dict]:
     """One action per (tier, kind, field): the largest amount, impacts added, criteria listed."""
     merged: dict[tuple, dict] = {}
     for a in actions:
-        key = (a["tier"], a["kind"], a.get("field") or a["criterion"])
+        # the same missing input is one thing to fill in, whichever tiers ask for it
+        tier = "*" if a["kind"] == "gather" else a["tier"]
+        key = (tier, a["kind"], a.get("field") or a["criterion"])
         if key not in merged:
             merged[key] = {**a, "criteria": [a["criterion"]] if a["criterion"] else [],
-                           "groups": list(a["groups"])}
+                           "groups": list(a["groups"]), "tiers": [a["tier"]]}
             continue
         m = merged[key]
         m["impact"] += a["impact"]
         m["groups"] += [g for g in a["groups"] if g not in m["groups"]]
+        m["tiers"] += [a["tier"]] if a["tier"] not in m["tiers"] else []
         m["required"] = m["required"] or a["required"]
         if a["criterion"] and a["criterion"] not in m["criteria"]:
             m["criteria"].append(a["criterion"])
         if (a.get("amount") or 0) > (m.get("amount") or 0):
-            keep = {k: m[k] for k in ("impact", "criteria", "groups", "required")}
+            keep = {k: m[k] for k in ("impact", "criteria", "groups", "required", "tiers")}
             merged[key] = {**a, **keep}
     return list(merged.values())
 

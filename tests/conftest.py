@@ -1,0 +1,48 @@
+"""Shared pytest fixtures: the web app on a temporary instance folder, its test client and CLI runner."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_configure(config):
+    """Register the ``browser`` marker (tests that drive Debian's Chromium through the web app)."""
+    config.addinivalue_line("markers", "browser: drives a real browser (/usr/bin/chromium) through the web app")
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    """Test configuration: a temporary SQLite file, CSRF off (turned on by the tests that check it)."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite'}",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": True,
+    }
+
+
+@pytest.fixture
+def app(app_config, tmp_path):
+    """A GiantStep web app with its tables created, on a temporary instance path."""
+    from webapp.web import create_app
+    from webapp.web.db import db
+
+    app = create_app(app_config, instance_path=str(tmp_path / "instance"))
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner of the app's ``flask`` commands."""
+    return app.test_cli_runner()

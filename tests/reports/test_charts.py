@@ -1,0 +1,53 @@
+"""Charts are reportlab Drawings, the same for the PDF and (as SVG) the web page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from reportlab.graphics.shapes import Drawing, String
+
+from webapp.reports import charts
+
+
+def _strings(d: Drawing) -> list[String]:
+    return [s for s in d.getContents() if isinstance(s, String)]
+
+
+def test_percentile_bars_one_row_a_metric_and_empty_when_unknown():
+    rows = [{"label": "PCT 国际申请", "percentile": 81.2, "value": "2 (mean 1.65)"},
+            {"label": "Citations", "percentile": None, "value": "unknown"}]
+    d = charts.percentile_bars(rows, width=400)
+    assert d.width == 400 and d.height > 40
+    texts = [s.text for s in _strings(d)]
+    assert "PCT 国际申请" in texts and "81" in texts and "unknown" in texts
+
+
+def test_radar_draws_every_axis_and_series():
+    d = charts.radar(["技术规模", "Quality", "Influence", "Globalisation"],
+                     [{"name": "vs little giants", "values": [50, 60, None, 20]}, {"name": "vs champions",
+                                                                                    "values": [5, 6, 7, 8]}])
+    texts = [s.text for s in _strings(d)]
+    assert {"技术规模", "Quality", "vs little giants", "vs champions"} <= set(texts)
+
+
+def test_ladder_marks_the_current_rung():
+    steps = [{"label": "创新型\n科技型", "status": "met", "caption": "符合", "marker": "当前", "current": True},
+             {"label": "专精特新", "status": "unknown", "caption": "待定", "marker": "下一步"},
+             {"label": "小巨人", "status": "not_met", "caption": "不符合"}]
+    texts = [s.text for s in _strings(charts.ladder(steps, width=450))]
+    assert "当前" in texts and "下一步" in texts and "创新型" in texts and "科技型" in texts
+
+
+def test_timeline_gives_each_step_its_own_row():
+    start = dt.date(2026, 11, 20)
+    items = [{"date": dt.date(2027, 5, 31), "label": f"step {i}", "kind": "step"} for i in range(8)]
+    items.append({"date": dt.date(2028, 5, 31), "label": "小巨人称号", "kind": "milestone"})
+    d = charts.timeline(items, start=start, end=dt.date(2029, 1, 1), width=500)
+    labels = [s for s in _strings(d) if s.text.startswith("step") or s.text == "小巨人称号"]
+    assert len({round(s.y, 3) for s in labels}) == len(items)   # no two labels share a row
+
+
+def test_to_svg_uses_a_css_font_stack_for_chinese():
+    svg = charts.to_svg(charts.radar(["规模", "质量", "影响力", "全球化"], [{"name": "企业", "values": [1, 2, 3, 4]}]))
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert "WenQuanYi Zen Hei" in svg and "规模" in svg

@@ -1,0 +1,1 @@
+"""Tests of the Flask web app (webapp.web)."""

@@ -1,0 +1,116 @@
+"""Services, forms and SVG helpers: one validation path, typed frames, seams for the parts still to come."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from reportlab.graphics import renderSVG
+from reportlab.graphics.shapes import Drawing, Rect, String
+
+from tests.factories import make_profile
+from webapp import fields
+from webapp.engine.assess import assess
+from webapp.web import forms, insights, services
+from webapp.web.svg import inline_svg, line_chart
+
+
+def test_typed_frame_gives_the_same_result_as_raw_values(app):
+    """The fast typed path and the raw-record path judge a profile identically."""
+    profile = make_profile(rd_expense=None, award_level="national")
+    with app.app_context():
+        typed = services.assess_profile(profile).result
+    raw = assess(pd.DataFrame([profile], dtype=object), first_line=1).to_dict(0)
+    for key in ("as_of", "tiers", "tier", "rules"):
+        assert typed[key] == raw[key]
+
+
+def test_validate_returns_clean_profile_and_errors(app):
+    """Form text becomes typed values; bad values come back as errors."""
+    with app.app_context():
+        clean, errors = services.validate({"revenue": "8,000", "hnte": "true", "sector": "nev", "city": " "})
+        assert clean == {"revenue": 8000, "hnte": True, "sector": "nev"} and errors.empty
+        _, errors = services.validate({"revenue": "abc"})
+        assert list(errors["field"]) == ["revenue"]
+
+
+def test_profile_form_built_from_the_registry(app):
+    """One form field per registry field, labels in the form's language, cached per language."""
+    with app.test_request_context():
+        zh = forms.profile_form_class("zh")
+        assert forms.profile_form_class("zh") is zh
+        form = zh(meta={"csrf": False})
+        for spec in fields.REGISTRY:
+            assert form[spec.name].label.text == spec.label_zh
+        assert forms.profile_form_class("en")(meta={"csrf": False})["revenue"].label.text == "Operating revenue, year t"
+
+
+def test_form_module_holds_no_thresholds():
+    """Bounds and thresholds come from fields.py and the rule tables, never from forms.py."""
+    with open(forms.__file__, encoding="utf-8") as fh:
+        source = fh.read()
+    assert "NumberRange" not in source and "spec.lo" not in source and "spec.hi" not in source
+
+
+def test_pdf_seam(app, monkeypatch):
+    """Without reports.pdf the PDF call raises FeatureUnavailable (the page then hides the button)."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "webapp.reports.pdf", None)
+    with pytest.raises(services.FeatureUnavailable):
+        services.render_pdf({}, None, lang="zh")
+
+
+def test_insights_hidden_without_their_keys(app):
+    """No benchmarks, readiness or advice key: each part is None, so the page shows a note instead."""
+    with app.app_context():
+        result = services.assess_profile(make_profile()).result
+    bare = {k: v for k, v in result.items() if k not in ("benchmarks", "dimensions", "readiness", "advice")}
+    assert insights.benchmarks(bare, "zh") is None and insights.readiness(bare, "zh") is None
+    assert insights.advice(bare, "zh") is None
+
+
+def test_insights_drawn_with_the_pdf_chart_code(app):
+    """Benchmarks, dimensions and advice become CSP-safe SVG charts and tables."""
+    with app.app_context():
+        result = services.assess_profile(make_profile()).result
+        bench = insights.benchmarks(result, "zh")
+        plan = insights.advice(result, "en")
+    if bench is None:  # pragma: no cover - cohorts not installed
+        pytest.skip("webapp.engine cohorts not installed")
+    assert bench["cohorts"] and bench["cohorts"][0]["chart"] and " style=" not in bench["cohorts"][0]["chart"]
+    assert bench["radar"]["chart"] and len(bench["radar"]["rows"]) == 4
+    assert plan["actions"] and plan["actions"][0]["title"]
+
+
+def test_readiness_view_from_contract():
+    """Readiness entries give a percent and readable drivers per tier."""
+    result = {"tiers": {"little_giant": {"name_zh": "小巨人", "name_en": "Little giant"}},
+              "readiness": {"little_giant": {"probability": 0.375, "drivers": [
+                  {"field": "rd_expense", "current": 400, "target": 600, "delta": 0.12}]},
+                  "_model": {"card_summary_en": "trained on a simulated population"}}}
+    view = insights.readiness(result, "en")
+    assert view["rows"][0]["percent"] == 38 and view["rows"][0]["drivers"][0]["delta"] == "+12.0"
+    assert "simulated" in view["model"]
+
+
+def test_inline_svg_moves_styles_to_attributes_and_prefixes_ids():
+    """reportlab's style attributes become presentation attributes; two charts never share an id."""
+    drawing = Drawing(100, 50)
+    drawing.add(Rect(0, 0, 50, 20, fillColor=None, strokeColor=None))
+    drawing.add(String(10, 10, "中文", fontName="Helvetica", fontSize=8))
+    svg = renderSVG.drawToString(drawing)
+    a, b = inline_svg(svg, label="a"), inline_svg(svg)
+    assert "style=" not in a and "<?xml" not in a and "DOCTYPE" not in a
+    assert 'font-size="8px"' in a and 'fill="none"' in a and "中文" in a
+    ids_a, ids_b = set(re.findall(r'id="([^"]+)"', a)), set(re.findall(r'id="([^"]+)"', b))
+    assert ids_a and not ids_a & ids_b
+    assert 'aria-label="a"' in a
+    assert "<script" not in inline_svg('<svg><script>alert(1)</script><rect onload="x()"/></svg>')
+
+
+def test_line_chart_escapes_labels():
+    """Names in the trend chart are escaped."""
+    svg = line_chart([{"name": "<b>", "values": [10, None, 30], "css": "s1"}], ["a", "b", "<c>"])
+    assert "<b>" not in svg and "&lt;c&gt;" in svg and "polyline" in svg

@@ -1,0 +1,172 @@
+"""Benchmarks (percentile bars per cohort, radar of the four dimensions) and readiness with its drivers."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+
+from reportlab.platypus import CondPageBreak, KeepTogether
+
+from webapp import fields
+from webapp.engine.advice_data import load_advice_data
+from webapp.engine.advice_roadmap import number
+from webapp.reports import charts
+from webapp.reports.sections.common import Ctx, gap, table
+from webapp.reports.styles import FRAME_WIDTH
+
+DIMENSIONS = ("scale", "quality", "influence", "globalisation")
+# The cohort portraying each tier (as webapp.engine.assess.TIER_COHORTS), for the radar's second series.
+_TIER_COHORTS = {"innovative_sme": "tier_innovative_sme", "tech_sme": "tier_innovative_sme",
+                 "srdi_sme": "tier_srdi_sme", "little_giant": "little_giant",
+                 "single_champion": "tier_single_champion"}
+_DIM_NAMES = {"zh": {"scale": "技术规模", "quality": "技术质量", "influence": "技术影响力",
+              "globalisation": "技术全球化"},
+              "en": {"scale": "Scale", "quality": "Quality", "influence": "Influence",
+                     "globalisation": "Globalisation"}}
+_TEXT = {
+    "zh": {"vs": "相对于{c}", "median": "50 = 对标群体中位数", "basis": "依据：{kind}，截至 {as_of}；来源：{src}",
+           "radar_note": "各维度得分为该维度指标百分位的平均（0–100，50为对标群体中位数）；"
+                         "缺少数据的维度按0绘制并在表中标为未知。",
+           "value": "{v}（均值 {m}）", "model": "模型说明：{s}", "pp": "{d:+.1f} 个百分点"},
+    "en": {"vs": "against {c}", "median": "50 = cohort median", "basis": "Basis: {kind}, as of {as_of}; source: {src}",
+           "radar_note": "A dimension's score is the mean percentile of its metrics (0-100, 50 is the cohort median); "
+                         "a dimension without data is drawn at 0 and shown as unknown in the table.",
+           "value": "{v} (mean {m})", "model": "Model: {s}", "pp": "{d:+.1f} pp"},
+}
+
+
+@functools.cache
+def _engine_cohorts() -> dict[str, dict[str, str]]:
+    """Names of the cohorts the engine ships, for results that carry only cohort ids."""
+    try:
+        from webapp.engine.assess import default_cohorts
+
+        cohorts = default_cohorts()
+        return {cid: {"name_zh": cohorts[cid].name_zh, "name_en": cohorts[cid].name_en} for cid in cohorts.ids}
+    except (ImportError, AttributeError, KeyError, OSError, ValueError):
+        return {}
+
+
+def cohort_name(ctx: Ctx, cid: str) -> str:
+    """A cohort's display name: from the result's ``cohorts`` key or the engine's cohorts, else its id."""
+    names = ctx.assessment.get("cohorts")
+    entry = names.get(cid) if isinstance(names, Mapping) else None
+    if isinstance(entry, Mapping) and ctx.t(entry):
+        return ctx.t(entry)
+    entry = _engine_cohorts().get(cid)
+    return ctx.t(entry) if entry else cid
+
+
+def basis_summary(ctx: Ctx, metrics: Mapping) -> tuple[str, str, str]:
+    """(kind, as-of dates, short source references) of a cohort's metrics, each de-duplicated."""
+    kinds, dates, refs = [], [], []
+    for m in metrics.values():
+        b = m.get("basis") if isinstance(m, Mapping) else None
+        if not isinstance(b, Mapping):
+            continue
+        for bucket, value in ((kinds, ctx.w.get(b.get("kind", ""), b.get("kind", ""))), (dates, b.get("as_of"))):
+            if value and value not in bucket:
+                bucket.append(value)
+        for ref in b.get("sources") or []:
+            if ref not in refs:
+                refs.append(str(ref))
+    return "、".join(kinds) if ctx.lang == "zh" else ", ".join(kinds), ", ".join(dates), "; ".join(refs)
+
+
+def _basis_line(ctx: Ctx, metrics: Mapping) -> str:
+    kind, dates, refs = basis_summary(ctx, metrics)
+    if not kind:
+        return ""
+    return _TEXT[ctx.lang]["basis"].format(kind=kind, as_of=dates or "—", src=refs or "—")
+
+
+def _bars(ctx: Ctx, cid: str, metrics: Mapping) -> list:
+    data = load_advice_data()
+    rows = []
+    for m, entry in metrics.items():
+        if not isinstance(entry, Mapping):
+            continue
+        unit = data.metric_labels.get(m, {}).get("unit", "number")
+        text = _TEXT[ctx.lang]["value"].format(v=ctx.value(number(entry.get("value")), unit),
+                                               m=ctx.value(number(entry.get("cohort_mean")), unit))
+        rows.append({"label": data.metric_label(m, ctx.lang), "percentile": number(entry.get("percentile")),
+                     "value": text})
+    drawing = charts.percentile_bars(rows, width=FRAME_WIDTH, font=ctx.fonts.cjk,
+                                     median_label=_TEXT[ctx.lang]["median"])
+    return [KeepTogether([ctx.p(cohort_name(ctx, cid), "h2"), drawing, ctx.p(_basis_line(ctx, metrics), "small")])]
+
+
+def _dim(value) -> float | None:
+    return number(value.get("score")) if isinstance(value, Mapping) else number(value)
+
+
+def _radar(ctx: Ctx) -> list:
+    dims = ctx.assessment.get("dimensions")
+    if not isinstance(dims, Mapping) or not dims:
+        return [ctx.p(ctx.w["dims_na"], "small")]
+    nxt = ctx.assessment.get("next_tier") or ""
+    wanted = ["little_giant", _TIER_COHORTS.get(nxt, f"tier_{nxt}")]
+    chosen = list(dict.fromkeys(c for c in wanted if c in dims)) or list(dims)[:2]
+    names = [_DIM_NAMES[ctx.lang][d] for d in DIMENSIONS]
+    series = [{"name": _TEXT[ctx.lang]["vs"].format(c=cohort_name(ctx, c)),
+               "values": [_dim(dims[c].get(d)) for d in DIMENSIONS]} for c in chosen]
+    drawing = charts.radar(names, series, size=230, width=FRAME_WIDTH * 0.55, font=ctx.fonts.cjk)
+    rows = [[names[i], *[ctx.value(s["values"][i], "number") for s in series]] for i in range(len(DIMENSIONS))]
+    t = table(ctx, [ctx.w["dimension"], *[s["name"] for s in series]], rows, [30, *[35] * len(series)])
+    return [drawing, gap(4), t, ctx.p(_TEXT[ctx.lang]["radar_note"], "small")]
+
+
+def benchmark_section(ctx: Ctx) -> list:
+    """Percentile bars for each cohort and the radar; an honest line where a result has none."""
+    title = ctx.p(ctx.w["benchmarks"], "h1")
+    bench = ctx.assessment.get("benchmarks")
+    if not isinstance(bench, Mapping) or not bench:
+        return [CondPageBreak(110), title, ctx.p(ctx.w["bench_na"]), ctx.p(ctx.w["dims_na"], "small")]
+    story = [KeepTogether([title, *_radar(ctx)])]
+    for cid, metrics in bench.items():
+        if isinstance(metrics, Mapping) and metrics:
+            story += _bars(ctx, cid, metrics)
+    return story
+
+
+def readiness_section(ctx: Ctx) -> list:
+    """Probability of each tier and what moves it most; an honest line where a result has none."""
+    story = ctx.heading(ctx.w["readiness"], "h1", space=160)
+    ready = ctx.assessment.get("readiness")
+    tiers = ctx.assessment.get("tiers", {})
+    entries = {t: v for t, v in ready.items() if t in tiers and isinstance(v, Mapping)} \
+        if isinstance(ready, Mapping) else {}
+    if not entries:
+        return story + [ctx.p(ctx.w["readiness_na"])]
+    rows = [{"label": ctx.tier_name(t), "percentile": None if number(v.get("probability")) is None
+             else number(v["probability"]) * 100,
+             "value": "—" if number(v.get("probability")) is None else f"{number(v['probability']) * 100:.0f}%"}
+            for t, v in entries.items()]
+    story.append(charts.percentile_bars(rows, width=FRAME_WIDTH, font=ctx.fonts.cjk, median_label=""))
+    for t, v in entries.items():
+        drivers = [d for d in v.get("drivers") or [] if isinstance(d, Mapping) and d.get("field")]
+        if not drivers:
+            continue
+        body = []
+        for d in drivers:
+            f = d["field"]
+            label = fields.label(f, ctx.lang) if f in fields.FIELDS else load_advice_data().metric_label(f, ctx.lang)
+            delta = number(d.get("delta"))
+            body.append([label, _fmt(ctx, f, d.get("current")), _fmt(ctx, f, d.get("target")),
+                         "—" if delta is None else _TEXT[ctx.lang]["pp"].format(d=delta * 100)])
+        story += [*ctx.heading(f"{ctx.w['driver']} — {ctx.tier_name(t)}"),
+                  table(ctx, [ctx.w["driver"], ctx.w["now"], ctx.w["target"], ctx.w["delta"]], body,
+                        [40, 20, 20, 20])]
+    model = ready.get("_model") if isinstance(ready.get("_model"), Mapping) else {}
+    if ctx.t(model, "card_summary"):
+        story.append(ctx.p(_TEXT[ctx.lang]["model"].format(s=ctx.t(model, "card_summary")), "small"))
+    return story
+
+
+def _fmt(ctx: Ctx, name: str, value) -> str:
+    from webapp.reports.sections.criteria import value_unit
+
+    if isinstance(value, str):
+        return value
+    unit = value_unit(name) if name in fields.FIELDS else load_advice_data().metric_labels.get(name, {}).get("unit", "")
+    return ctx.value(number(value), unit)

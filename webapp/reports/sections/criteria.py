@@ -1,0 +1,145 @@
+"""Per-tier criteria tables: status, the firm's value, the requirement, points and the marks that qualify them."""
+
+from __future__ import annotations
+
+from reportlab.platypus import CondPageBreak
+
+from webapp import fields
+from webapp.engine.advice_format import format_choice
+from webapp.engine.assess import default_rule_book
+from webapp.reports.sections.common import Ctx, gap, table
+from webapp.reports.styles import INK, STATUS_COLOURS
+
+_UNITS = {"money": "wan", "pct": "pct", "count": "count", "bool": "bool"}
+OPS = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠", ">": ">", "<": "<", "in": "∈"}
+
+
+def value_unit(name: str | None) -> str:
+    """The unit code of a criterion's value: a derived metric's unit or the field's kind."""
+    if not name:
+        return ""
+    metrics = default_rule_book().metrics
+    if name in metrics:
+        return metrics[name].unit
+    spec = fields.FIELDS.get(name)
+    if spec is None:
+        return ""
+    if spec.unit_en == "years":
+        return "years"
+    return _UNITS.get(spec.kind, "number")
+
+
+def _rule(tier: dict, cid: str):
+    table_ = default_rule_book().tables.get(tier.get("rules", ""))
+    return table_.criteria.get(cid) if table_ else None
+
+
+def _value(ctx: Ctx, c: dict, rule) -> str:
+    value = c.get("value")
+    if value is None:
+        return "—"
+    if isinstance(value, str) and rule is not None and rule.value in fields.FIELDS:
+        spec = fields.FIELDS[rule.value]
+        if value in spec.choices:
+            labels = spec.choice_labels_zh if ctx.lang == "zh" else spec.choice_labels_en
+            return labels[spec.choices.index(value)]
+    return ctx.value(value, value_unit(rule.value if rule else None))
+
+
+def _notes(ctx: Ctx, c: dict) -> list[str]:
+    """The qualifying marks of a criterion result, as plain text fragments."""
+    w = ctx.w
+    notes = []
+    if c.get("self_declared"):
+        notes.append(w["self"])
+    if c.get("verification") in ("unverified", "secondary"):
+        notes.append(w[c["verification"]])
+    if c.get("manual_review"):
+        notes.append(w["manual"])
+    if c.get("route"):
+        notes.append(f"{w['route']}: {c['route']}")
+    if c.get("via"):
+        notes.append(w[c["via"]])
+    return notes
+
+
+def gap_lines(ctx: Ctx, c: dict) -> list[str]:
+    """What is short, item by item, and what is missing, as plain text."""
+    gap_ = c.get("gap") or {}
+    w, out = ctx.w, []
+    if c.get("status") == "met" and c.get("kind") != "scored":
+        return out
+    for item in gap_.get("items", []):
+        label = ctx.t(item, "label") or item.get("metric") or item.get("condition", "")
+        if item.get("value") is None:
+            continue
+        unit = item.get("unit", "")
+        if unit == "number" and fields.FIELDS.get(item.get("metric", "")) and \
+                fields.FIELDS[item["metric"]].unit_en == "years":
+            unit = "years"
+        op = OPS.get(item.get("op", ""), item.get("op", ""))
+        if unit == "enum":
+            metric = item.get("metric", "")
+            value, threshold = (format_choice(metric, item[k], ctx.lang) for k in ("value", "threshold"))
+        else:
+            value, threshold = ctx.value(item["value"], unit), ctx.value(item.get("threshold"), unit)
+        line = f"{label}: {value} {op} {threshold}"
+        if item.get("distance"):
+            line += f" ({w['need']} {ctx.distance(item['distance'], unit)})"
+        if item.get("points") is not None:
+            line += f" → {item['points']:g} {w['points']}"
+        out.append(line)
+    missing = [fields.label(m, ctx.lang) for m in gap_.get("missing", []) if m in fields.FIELDS]
+    if missing and c.get("status") != "met":
+        out.append(f"{w['missing']}: " + ("、" if ctx.lang == "zh" else ", ").join(missing))
+    return out
+
+
+def _points(c: dict) -> str:
+    if c.get("kind") != "scored":
+        return ""
+    lo, hi, top = c.get("points_min"), c.get("points_max"), c.get("max_points")
+    got = f"{lo:g}" if lo == hi else f"{lo:g}–{hi:g}"
+    return f"{got} / {top:g}" if top is not None else got
+
+
+def _criterion_cell(ctx: Ctx, c: dict):
+    """Name, then marks and gap lines in small type, as one trusted-markup paragraph."""
+    parts = [f"<b>{ctx.esc(ctx.t(c))}</b>" if ctx.lang == "en" else ctx.esc(ctx.t(c))]
+    notes = _notes(ctx, c)
+    if notes:
+        parts.append(f'<font size="7" color="#61707d">[{ctx.esc("; ".join(notes))}]</font>')
+    for line in gap_lines(ctx, c):
+        parts.append(f'<font size="7" color="#8a4b00">→ {ctx.esc(line)}</font>')
+    return ctx.raw("<br/>".join(parts), "cell")
+
+
+def tier_table(ctx: Ctx, tid: str) -> list:
+    """One tier: heading with status and score, then a row per criterion (the table splits across pages)."""
+    tier = ctx.assessment["tiers"][tid]
+    w = ctx.w
+    head = f"{ctx.esc(ctx.tier_name(tid))}　{ctx.status(tier['status'])}"
+    if tier.get("score_min") is not None:
+        lo, hi = tier["score_min"], tier["score_max"]
+        head += f"　{ctx.esc(w['score'])} {lo:g}" + (f"–{hi:g}" if hi != lo else "")
+    head += f'　<font size="8" color="#61707d">{ctx.esc(tier.get("rules", ""))}</font>'
+    rows, colours = [], []
+    for r, c in enumerate(tier.get("criteria", []), 1):
+        rule = _rule(tier, c["id"])
+        requirement = (rule.text_zh if ctx.lang == "zh" else rule.text_en) if rule else ""
+        rows.append([c["id"], _criterion_cell(ctx, c), ctx.status_plain(c["status"]),
+                     _value(ctx, c, rule), ctx.p(requirement, "cell_small"), _points(c)])
+        colours.append(("TEXTCOLOR", (2, r), (2, r), STATUS_COLOURS.get(c["status"], INK)))
+    # the status column is plain text in the CJK font (it has √ and ×), coloured per row
+    style = [("FONT", (2, 1), (2, -1), ctx.fonts.cjk, 8, 10.5), *colours]
+    t = table(ctx, ["ID", w["criterion"], w["status"], w["value"], w["threshold"], w["points"]], rows,
+              [8, 34, 10, 11, 29, 8], style=style)
+    return [CondPageBreak(120), ctx.raw(head, "h2"), t, gap(4)]
+
+
+def criteria_section(ctx: Ctx) -> list:
+    """Every tier's criteria, ladder order."""
+    story = [ctx.p(ctx.w["criteria"], "h1"), ctx.raw(ctx.legend(), "small"), gap(2)]
+    for tid in ctx.assessment.get("tiers", {}):
+        story += tier_table(ctx, tid)
+    return story

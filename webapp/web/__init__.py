@@ -1,0 +1,63 @@
+"""Flask application factory: the only place where the web app is assembled."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from webapp.web import config, db, security, services
+
+
+def create_app(test_config: dict | None = None, *, instance_path: str | None = None) -> Flask:
+    """Create and configure the GiantStep web application."""
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app.config.from_object(config.DefaultConfig)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)  # instance/config.py: SECRET_KEY, database URL ...
+        app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_SQLALCHEMY_DATABASE_URI, ...
+    else:
+        app.config.update(test_config)
+    security.init_app(app)
+    services.init_app(app)
+    db.init_app(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind CSRF protection, Babel, Flask-Login and the rate limiter."""
+    from webapp.web import auth, i18n
+    from webapp.web.extensions import babel, csrf, limiter, login_manager
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.user_loader(auth.load_user)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Import and register one blueprint per feature."""
+    from webapp.web import api, assess, auth, errors, history, i18n
+    from webapp.web.extensions import csrf
+
+    csrf.exempt(api.bp)  # JSON in, JSON out; it reads nothing stored and changes nothing
+    for module in (assess, history, auth, api, errors, i18n):
+        app.register_blueprint(module.bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """App-wide error pages: JSON for the API and JSON clients, HTML otherwise."""
+    from webapp.web import errors
+
+    errors.init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters and globals the templates share (formatting, language, optional features)."""
+    from webapp.web import templating
+
+    templating.init_app(app)

@@ -1,0 +1,55 @@
+"""Default configuration: non-secret settings, overridden by instance/config.py and FLASK_* variables."""
+
+from __future__ import annotations
+
+
+class DefaultConfig:
+    """Committed defaults; secrets and per-installation paths come from the instance folder."""
+
+    # SECRET_KEY is deliberately absent: create_app reads or generates instance/secret_key.
+    SQLALCHEMY_DATABASE_URI = None  # default: sqlite:///<instance>/giantstep.sqlite
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Engine resources (None: the files shipped in data/ and models/; cohorts also read instance/cohorts).
+    RULES_DIR = None
+    MODEL_PATH = None
+
+    # Request limits: forms are small; an XLSX/CSV upload for batch work stays under this.
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    MAX_FORM_PARTS = 400
+
+    # Cookies: HttpOnly and SameSite everywhere; Secure whenever the request came over HTTPS
+    # ("auto", see security.AutoSecureSessionInterface), or always with SESSION_COOKIE_SECURE = True.
+    SESSION_COOKIE_SECURE = "auto"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "giantstep_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    LANG_COOKIE_NAME = "giantstep_lang"
+    LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+    # CSRF: every POST; a token lives as long as the session, so a long form is not lost after an hour.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_SSL_STRICT = True
+
+    # Languages: Chinese first.
+    LANGUAGES = ("zh", "en")
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+    # Number of reverse proxies in front of the app (0: none); set it so HTTPS and client addresses are seen.
+    PROXY_COUNT = 0
+
+    # Rate limits (in-memory storage: one process; use redis:// or memcached:// for several).
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    REGISTER_RATE_LIMIT = "20 per hour"
+    API_RATE_LIMIT = "120 per minute"
+
+    # Content security policy: only the app's own files; no inline script or style, no CDN.
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )

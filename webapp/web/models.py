@@ -1,0 +1,87 @@
+"""Database models: consultants, their clients, the titles those hold and dated assessments."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.web.db import db
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class User(UserMixin, db.Model):
+    """A consultant's account; passwords are stored only as salted hashes."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True, index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    clients: Mapped[list[Client]] = relationship(back_populates="owner", cascade="all, delete-orphan",
+                                                 order_by="Client.name")
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of ``password``."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """True when ``password`` matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+
+class Client(db.Model):
+    """A firm a consultant advises; visible to its owner only."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    province: Mapped[str | None] = mapped_column(sa.String(20))
+    city: Mapped[str | None] = mapped_column(sa.String(50))
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    owner: Mapped[User] = relationship(back_populates="clients")
+    assessments: Mapped[list[AssessmentRecord]] = relationship(
+        back_populates="client", cascade="all, delete-orphan", order_by="AssessmentRecord.created_at")
+    titles: Mapped[list[TitleRecord]] = relationship(back_populates="client", cascade="all, delete-orphan",
+                                                     order_by="TitleRecord.granted_on")
+
+
+class TitleRecord(db.Model):
+    """A title a client holds (e.g. 专精特新 granted on a date), for its re-review date."""
+
+    __tablename__ = "titles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    tier: Mapped[str] = mapped_column(sa.String(32))
+    granted_on: Mapped[dt.date]
+    client: Mapped[Client] = relationship(back_populates="titles")
+
+
+class AssessmentRecord(db.Model):
+    """One dated assessment of a client: the profile as entered and the result as it was judged."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    as_of: Mapped[dt.date]
+    rules: Mapped[str | None] = mapped_column(sa.String(16))  # the override chosen, None = by date
+    mode: Mapped[str] = mapped_column(sa.String(8), default="new")
+    tier: Mapped[str] = mapped_column(sa.String(32))
+    profile: Mapped[dict] = mapped_column(sa.JSON)
+    result: Mapped[dict] = mapped_column(sa.JSON)
+    client: Mapped[Client] = relationship(back_populates="assessments")

@@ -1,0 +1,52 @@
+"""Jinja filters and globals shared by every template."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+
+from webapp import fields
+from webapp.web import i18n, services
+
+TIER_IDS = ("innovative_sme", "tech_sme", "srdi_sme", "little_giant", "single_champion")
+
+
+def field_groups(quick: bool) -> list[dict]:
+    """Registry fields grouped for the form: the quick check's dozen, or every field in its section."""
+    out = []
+    for gid, zh, en in fields.GROUPS:
+        specs = [s for s in fields.REGISTRY if s.group == gid and (s.quick or not quick)]
+        if specs:
+            out.append({"id": gid, "label_zh": zh, "label_en": en, "specs": specs})
+    return out
+
+
+def spec_text(spec: fields.FieldSpec, key: str, lang: str) -> str:
+    """``spec.<key>_zh`` or ``spec.<key>_en``."""
+    return getattr(spec, f"{key}_{'zh' if lang == 'zh' else 'en'}")
+
+
+def tier_name(tid: str, lang: str) -> str:
+    """Display name of a tier id from the rule tables."""
+    for table in services.get_services().rule_book.tables.values():
+        if tid in table.tiers:
+            tier = table.tiers[tid]
+            return tier.name_zh if lang == "zh" else tier.name_en
+    if tid == "none":
+        return "尚未达到任何层级" if lang == "zh" else "No tier reached yet"
+    return tid
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and globals."""
+    app.jinja_env.filters.update(num=i18n.fmt_number, value=i18n.fmt_value)
+    app.jinja_env.globals.update(
+        get_lang=i18n.get_lang, field_spec=fields.FIELDS.__getitem__, field_groups=field_groups,
+        spec_text=spec_text, tier_name=tier_name, localized=i18n.localized, pdf_available=services.pdf_available,
+        languages=app.config["LANGUAGES"],
+        current_path=_current_path,
+    )
+
+
+def _current_path() -> str:
+    """This page's path and query, for "switch language and come back"."""
+    return request.full_path.rstrip("?") if request.query_string else request.path
