@@ -180,3 +180,25 @@ def _write(tmp_path, profile):
     path = tmp_path / "one.json"
     path.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+def test_assess_writes_pdf_and_advice(runner, profile_file, tmp_path):
+    """--pdf writes a report; the JSON carries advice with actions in the firm's units."""
+    pdf = tmp_path / "r.pdf"
+    res = runner.invoke(main, ["assess", profile_file(), "--rules", "SME-2026", "--pdf", str(pdf), "--lang", "en"])
+    assert res.exit_code == 0, res.stderr
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    advice = json.loads(res.stdout)["advice"]
+    assert advice["next_tier"] == "little_giant" and advice["actions"]
+    assert any(a["criterion"] == "G26-3" and a["unit"] == "wan" for a in advice["actions"])
+
+
+def test_batch_top_actions_column(runner, tmp_path):
+    """Small batches get a top_actions cell per valid firm, empty for invalid rows."""
+    src = tmp_path / "in.csv"
+    pd.DataFrame([make_profile(), make_profile(revenue="x")]).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    assert runner.invoke(main, ["batch", str(src), "-o", str(out), "--rules", "SME-2026"]).exit_code == 0
+    got = pd.read_csv(out)
+    assert isinstance(got.loc[0, "top_actions"], str) and got.loc[0, "top_actions"]
+    assert pd.isna(got.loc[1, "top_actions"])

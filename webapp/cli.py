@@ -77,7 +77,9 @@ def main():
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True)
 @click.option("--cohort", "cohort_ids", multiple=True,
               help="Also benchmark against this cohort id (repeatable; built-in or imported).")
-def assess(profile, rules, as_of, mode, fmt, lang, cohort_ids):
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the PDF report (in --lang) to this file.")
+def assess(profile, rules, as_of, mode, fmt, lang, cohort_ids, pdf_path):
     """Assess one firm from a JSON file of canonical fields."""
     from webapp.engine.assess import assess as run_assessment
     from webapp.reports.text import render_text
@@ -93,8 +95,17 @@ def assess(profile, rules, as_of, mode, fmt, lang, cohort_ids):
         raise InputProblem(_error_lines(result.errors, lang, with_row=False))
     for key in unknown:
         click.echo(f"warning: {key}: not a GiantStep field, ignored", err=True)
-    out = result.to_dict(0)
+    out = result.to_dict(0, advice=True)
     out["warnings"] = [f"{k}: not a GiantStep field, ignored" for k in unknown]
+    if pdf_path:
+        from webapp.reports.pdf import render_pdf
+
+        try:
+            with open(pdf_path, "wb") as fh:
+                render_pdf(out, fh, lang=lang)
+        except OSError as exc:
+            raise InputProblem([f"{pdf_path}: cannot write ({exc.strerror})"]) from None
+        click.echo(f"wrote {pdf_path}", err=True)
     if fmt == "json":
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
@@ -112,13 +123,16 @@ def assess(profile, rules, as_of, mode, fmt, lang, cohort_ids):
               help="Language of the errors column.")
 @click.option("--cohorts", "cohort_ids", default="",
               help="Comma-separated cohort ids: adds pct_<cohort>_<metric> percentile columns.")
-def batch(source, output, rules, as_of, mode, lang, cohort_ids):
+@click.option("--top-actions", "top_actions", type=click.Choice(("auto", "yes", "no")), default="auto",
+              show_default=True, help="Add the top_actions column (auto: for files up to 10,000 rows).")
+def batch(source, output, rules, as_of, mode, lang, cohort_ids, top_actions):
     """Assess every firm of a CSV, XLSX or Parquet file; bad rows are reported, the rest still run."""
     from webapp.engine.batch import run_batch
 
     ids = [c.strip() for c in cohort_ids.split(",") if c.strip()]
     try:
-        summary = run_batch(source, output, rules=rules, as_of=as_of, mode=mode, lang=lang, cohort_ids=ids)
+        summary = run_batch(source, output, rules=rules, as_of=as_of, mode=mode, lang=lang, cohort_ids=ids,
+                            top_actions=top_actions)
     except (OSError, ValueError) as exc:
         raise InputProblem([f"{source}: {exc}"]) from None
     click.echo(summary.text(lang), err=True)

@@ -77,8 +77,12 @@ class Assessment:
                 cols[f"{tid}_{key}"] = np.where(valid, arr, np.nan) if arr is not None else np.nan
         return pd.DataFrame(cols, index=self.profiles.index)
 
-    def to_dict(self, i: int = 0, *, gaps: bool = True) -> dict:
-        """The result contract of spec/assessment.md for firm ``i`` (position), JSON-ready."""
+    def to_dict(self, i: int = 0, *, gaps: bool = True, benchmarks: bool = True, advice: bool = False) -> dict:
+        """The result contract of spec/assessment.md for firm ``i`` (position), JSON-ready.
+
+        ``benchmarks`` adds the cohort percentiles and dimension scores, ``advice`` the recommendations and
+        roadmap (webapp.engine.advice).
+        """
         rs = self.ruleset
         tier = str(self.tier[i])
         nxt = next_tier(tier, rs)
@@ -94,10 +98,17 @@ class Assessment:
             "tiers": {tid: self._tier_dict(tid, i, finder) for tid in self.judge.tiers},
             "derived": {m: _json_value(self.judge.env.point(m)[i]) for m in DERIVED_SHOWN if m in rs.metrics},
         }
-        if self.cohorts is not None:
-            out["benchmarks"] = cohort_lib.benchmarks_json(self.profiles.iloc[[i]], self.cohorts,
-                                                           self.cohort_ids(i, nxt))
+        if self.cohorts is not None and benchmarks:
+            ids = self.cohort_ids(i, nxt)
+            out["benchmarks"] = cohort_lib.benchmarks_json(self.profiles.iloc[[i]], self.cohorts, ids)
             out["dimensions"] = dimensions_json(out["benchmarks"])
+            out["cohorts"] = {c: {"name_zh": self.cohorts[c].name_zh, "name_en": self.cohorts[c].name_en,
+                                  "n_firms": _json_value(self.cohorts[c].n_firms), "as_of": self.cohorts[c].as_of,
+                                  "kind": self.cohorts[c].kind} for c in ids}
+        if advice:
+            from webapp.engine.advice import advise
+
+            out["advice"] = advise(out, self.profiles.iloc[i].to_dict())
         return out
 
     def cohort_ids(self, i: int, next_tier_id: str | None) -> list[str]:

@@ -34,8 +34,12 @@ class BatchSummary:
                 f"tiers: {counts}; rules: {', '.join(self.rules.values())}; wrote {self.output}")
 
 
+TOP_ACTIONS_AUTO_ROWS = 10_000
+
+
 def assess_table(raw: pd.DataFrame, *, rules: str | None = None, as_of: dt.date | None = None,
-                 mode: str = "new", lang: str = "zh", cohort_ids=()) -> tuple[pd.DataFrame, object]:
+                 mode: str = "new", lang: str = "zh", cohort_ids=(), top_actions: str = "auto"
+                 ) -> tuple[pd.DataFrame, object]:
     """Assess a raw table (any supported headers); return the input with result columns and the assessment.
 
     Parameters
@@ -47,6 +51,9 @@ def assess_table(raw: pd.DataFrame, *, rules: str | None = None, as_of: dt.date 
         Language of the ``errors`` column.
     cohort_ids : sequence of str
         Cohorts whose percentiles to add as ``pct_<cohort>_<metric>`` columns.
+    top_actions : {"auto", "yes", "no"}
+        Add a ``top_actions`` column (the three best next actions per firm). It explains each firm in
+        turn (a few ms a firm), so ``auto`` adds it only up to 10,000 rows.
 
     Returns
     -------
@@ -67,18 +74,31 @@ def assess_table(raw: pd.DataFrame, *, rules: str | None = None, as_of: dt.date 
         joined = (result.errors["field"] + ": " + result.errors[col]).groupby(result.errors["index"]).agg("; ".join)
         errors.loc[joined.index] = joined.to_numpy()
     out = pd.concat([raw, results.set_axis(raw.index)], axis=1)
+    if top_actions == "yes" or (top_actions == "auto" and len(raw) <= TOP_ACTIONS_AUTO_ROWS):
+        out["top_actions"] = _top_actions(result, lang)
     out["errors"] = errors
     return out, result
 
 
+def _top_actions(result, lang: str) -> list[str]:
+    """The three best next actions of each valid firm, as one text cell."""
+    from webapp.engine.advice import top_actions
+
+    ok = result.valid
+    rows = range(len(ok))
+    return top_actions([result.to_dict(i, benchmarks=False) if ok[i] else None for i in rows], n=3, lang=lang,
+                       profiles=[result.profiles.iloc[i].to_dict() if ok[i] else None for i in rows])
+
+
 def run_batch(source: str | Path, output: str | Path, *, rules: str | None = None, as_of: dt.date | None = None,
-              mode: str = "new", lang: str = "zh", cohort_ids=()) -> BatchSummary:
+              mode: str = "new", lang: str = "zh", cohort_ids=(), top_actions: str = "auto") -> BatchSummary:
     """Read ``source`` (.csv/.xlsx/.parquet), assess every row, write ``output``; return a summary."""
     output = Path(output)
     if output.suffix.lower() not in (".csv", ".xlsx", ".parquet"):
         raise ValueError(f"unsupported output type {output.suffix!r}; use .csv, .xlsx or .parquet")
     raw = read_table(source, normalise=False)
-    out, result = assess_table(raw, rules=rules, as_of=as_of, mode=mode, lang=lang, cohort_ids=cohort_ids)
+    out, result = assess_table(raw, rules=rules, as_of=as_of, mode=mode, lang=lang, cohort_ids=cohort_ids,
+                               top_actions=top_actions)
     write_table(out, output)
     valid = result.valid
     tiers, counts = np.unique(result.tier[valid].astype(str), return_counts=True)
