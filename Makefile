@@ -1,10 +1,10 @@
-# GiantStep: `make demo` sets up and assesses the example firm; `make test` sets up and runs every test.
+# GiantStep: `make run` sets up and serves the web app; `make test` sets up and runs every test.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install run demo test lint bench clean
 
 install: $(STAMP)
 
@@ -13,6 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+run: install
+	$(BIN)/giantstep serve --host 127.0.0.1 --port 5000
 
 demo: install
 	$(BIN)/giantstep assess data/examples/srdi_machinery.json --format text

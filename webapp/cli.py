@@ -152,6 +152,17 @@ def template(output):
     click.echo(f"wrote {output}", err=True)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+def serve(host, port, threads):
+    """Run the web app with waitress; SQLite and the secret key live in instance/."""
+    from webapp.web.server import serve as run_server
+
+    run_server(host, port, threads=threads)
+
+
 @main.group()
 def cohorts():
     """Benchmark cohorts: list them, refit the built-in ones, import your own."""
