@@ -27,6 +27,9 @@ test: install
 bench: install
 	$(BIN)/python -m benchmarks.engine --rows 1000000
 	$(BIN)/python -m benchmarks.batch --rows 200000
+	$(BIN)/python -m benchmarks.cohorts --rows 1000000
+	$(BIN)/python -m benchmarks.reports
+	$(BIN)/python -m benchmarks.web
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -436,7 +436,7 @@ _TITLES = (
        "（含网络安全、数据安全）、质量、环境污染等事故以及偷漏税等违法违规行为」。" + _SELF_ZH,
        "Not on abnormal-operation or dishonesty lists; no major safety, quality, environmental or tax "
        "violation in 3 years; product not prohibited. " + _SELF_EN,
-       self_declared=True),
+       self_declared=True, quick=True),  # it gates every SME tier, so the quick check asks for it
 )
 
 REGISTRY: tuple[FieldSpec, ...] = (*_IDENTITY, *_FINANCE, *_PEOPLE, *_ORGANISATION, *_IP, *_TITLES)

@@ -90,3 +90,17 @@ def test_routes_listed(app):
                  "history.clients", "history.client", "history.assessment", "history.export", "auth.login",
                  "auth.register", "auth.logout", "api.assess", "api.what_if", "i18n.set_language"):
         assert name in endpoints
+
+
+def test_serve_migrates_then_starts_waitress(tmp_path, monkeypatch):
+    """`giantstep serve` builds the app on the instance folder, migrates the database and hands it to waitress."""
+    import waitress
+
+    from webapp.web import server
+
+    seen = {}
+    monkeypatch.setenv("FLASK_SECRET_KEY", "serve-test")
+    monkeypatch.setattr(waitress, "serve", lambda app, **kw: seen.update(app=app, **kw))
+    server.serve("127.0.0.1", 5099, instance_path=str(tmp_path / "instance"))
+    assert seen["port"] == 5099 and seen["host"] == "127.0.0.1" and seen["threads"] == 8
+    assert (tmp_path / "instance" / "giantstep.sqlite").exists()

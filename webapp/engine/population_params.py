@@ -102,6 +102,7 @@ def _quantity(path: Path, name: str, entry: dict, cohorts: CohortSet) -> Quantit
             _fail(path, where, f"stratum {stratum!r} has no cohort and no {', '.join(missing)}")
         params[stratum] = given
     options = {k: entry[k] for k in ("lo", "hi", "min", "years", "year_sd", "scale", "levels") if k in entry}
+    options["cohort_strata"] = tuple(entry.get("cohort", {}))
     if family in ("ordinal", "categorical"):
         levels = options.get("levels")
         for stratum, p in params.items():

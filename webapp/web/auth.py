@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -14,7 +16,12 @@ from webapp.web.i18n import safe_next
 from webapp.web.models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-_DUMMY_HASH = generate_password_hash("not a password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check unknown e-mails against, so a login takes as long whether the account exists or not."""
+    return generate_password_hash("not a password")
 
 
 def load_user(user_id: str) -> User | None:
@@ -48,7 +55,7 @@ def login():
     if form.validate_on_submit():
         user = db.session.scalar(db.select(User).where(User.email == form.email.data.lower()))
         if user is None:
-            check_password_hash(_DUMMY_HASH, form.password.data)  # same work either way: no account probing
+            check_password_hash(_dummy_hash(), form.password.data)  # same work either way: no account probing
         elif user.check_password(form.password.data):
             _start_session(user)
             return redirect(safe_next(form.next.data, "history.clients"))

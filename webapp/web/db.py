@@ -25,7 +25,10 @@ db = SQLAlchemy(model_class=Base)
 def database_uri(app: Flask) -> str:
     """The configured database URL, or an SQLite file in the instance folder."""
     uri = app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL")
-    return uri or f"sqlite:///{Path(app.instance_path) / 'giantstep.sqlite'}"
+    if uri:
+        return uri
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # first run: the embedded database lives here
+    return f"sqlite:///{Path(app.instance_path) / 'giantstep.sqlite'}"
 
 
 def upgrade_database(app: Flask) -> None:

@@ -38,9 +38,9 @@ def result_view(result: dict, lang: str) -> dict:
 
 
 def undecided(tiers: list[dict], level: int) -> list[str]:
-    """Names of tiers above the placed one that missing inputs leave open (status unknown), highest first."""
-    return [t["name"] for t in sorted(tiers, key=lambda t: -t["level"]) if t["status"] == "unknown"
-            and t["level"] > level]
+    """Names of the nearest tiers above the placed one that missing inputs leave open (status unknown)."""
+    open_tiers = [t for t in sorted(tiers, key=lambda t: t["level"]) if t["status"] == "unknown" and t["level"] > level]
+    return [t["name"] for t in open_tiers[:3]]
 
 
 def ladder(tiers: list[dict], placed: str) -> list[dict]:
@@ -128,8 +128,9 @@ def gap_line(item: dict, lang: str) -> dict:
         line["value"] = _item_value(item["value"], unit, lang, metric)
     if item.get("distance"):
         dist = item["distance"]
-        line["distance"] = (f"{fmt_number(dist * 100)} {'个百分点' if lang == 'zh' else 'percentage points'}"
-                            if unit == "ratio" else fmt_value(dist, unit, lang))
+        points = fmt_number(dist * 100)
+        words = "个百分点" if lang == "zh" else ("percentage point" if points == "1" else "percentage points")
+        line["distance"] = f"{points} {words}" if unit == "ratio" else fmt_value(dist, unit, lang)
     lever = item.get("lever")
     if lever and lever.get("field") in fields.FIELDS:
         line["lever"] = f"{fields.label(lever['field'], lang)} +{fmt_value(lever['amount'], lever.get('unit'), lang)}"

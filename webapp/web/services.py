@@ -77,7 +77,7 @@ def _optional(services: Services, name: str, module: str, loader: str, path):
         return load(path) if path else load()
     except (ImportError, AttributeError) as exc:
         services.notes[name] = f"{module}.{loader} not available ({exc})"
-    except (OSError, ValueError) as exc:  # a missing or stale artefact: run without it, say so in the log
+    except Exception as exc:  # noqa: BLE001 - a missing or stale artefact must not stop the app: log it, go on
         services.notes[name] = f"{module}.{loader} failed: {exc}"
         log.warning("GiantStep: %s unavailable: %s", name, exc)
     return None
@@ -167,7 +167,10 @@ def _add_advice(result: dict, clean: pd.DataFrame, services: Services) -> None:
         from webapp.engine.advice import advise
     except ImportError:
         return
-    result["advice"] = advise(result, clean_profile(clean), rule_book=services.rule_book)
+    try:
+        result["advice"] = advise(result, clean_profile(clean), rule_book=services.rule_book)
+    except Exception:  # noqa: BLE001 - the result page must not fail because the roadmap did; the page says so
+        log.exception("GiantStep: advice failed; the result is shown without it")
 
 
 def summarise(result: dict) -> dict:

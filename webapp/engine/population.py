@@ -1,0 +1,258 @@
+"""A simulated population of firms across the ladder, with outcomes, reproducible from a seed.
+
+No firm-level outcome data is public (reference/statistics.md), so the readiness classifier learns from
+this population until a user retrains it on real outcomes. Every parameter is in ``data/population``
+with its source or stated assumption; how a profile is drawn is in :mod:`webapp.engine.population_draw`.
+
+Outcome of a firm for a tier = the engine's verdict on its full profile under the chosen rule set (a
+holder of the tier's title judged as a re-review) AND a hidden pass standing for what no input captures
+(market-share proof, the review panel, provincial quotas). The hidden pass rate of each target group is
+solved so that the group's pass rate equals the published one (about 23% of new little-giant applicants,
+87% of 2025 re-reviews, about 60% of early re-reviews) or the stated assumption.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special
+
+from webapp.engine.criteria import MET, Judge
+from webapp.engine.population_draw import draw_profiles
+from webapp.engine.population_fit import cohort_check, fit_holder_marginals, with_cohort_means
+from webapp.engine.population_params import STRATA, PopulationParams, load_population_params
+from webapp.engine.rulebook import RuleBook, RuleSet
+
+TIERS = ("innovative_sme", "tech_sme", "srdi_sme", "little_giant", "single_champion")
+TITLE_OF = {"innovative_sme": "title_innovative", "srdi_sme": "title_srdi", "little_giant": "title_little_giant"}
+HELD_TIER = {"srdi_sme": "srdi_sme", "little_giant": "little_giant", "single_champion": "single_champion"}
+
+
+class PopulationError(RuntimeError):
+    """The population cannot be drawn as specified (e.g. no candidate meets a tier's rules)."""
+
+
+@dataclass
+class Population:
+    """Simulated firms: clean profiles, per-tier outcomes, strata, and how they were made."""
+
+    profiles: pd.DataFrame
+    labels: pd.DataFrame
+    stratum: np.ndarray
+    info: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Canonical fields (enums as codes, booleans as 1/0), ``stratum`` and ``<tier>_certified`` columns."""
+        out = self.profiles.copy()
+        for name in out.columns:
+            if isinstance(out[name].dtype, pd.CategoricalDtype):
+                out[name] = out[name].astype(object)
+        out["stratum"] = self.stratum
+        return pd.concat([out, self.labels], axis=1)
+
+
+def _counts(rows: int, shares: dict[str, float]) -> dict[str, int]:
+    """Rows per stratum, rounded so they sum to ``rows`` (largest remainder)."""
+    raw = {s: rows * shares[s] for s in STRATA}
+    counts = {s: int(np.floor(v)) for s, v in raw.items()}
+    for s in sorted(STRATA, key=lambda s: counts[s] - raw[s])[: rows - sum(counts.values())]:
+        counts[s] += 1
+    return counts
+
+
+def _holder_met(stratum: str, profiles: pd.DataFrame, judge: Judge) -> np.ndarray:
+    """Whether each candidate meets the rules of a title its stratum holds (re-review mode)."""
+    if stratum == "innovative":
+        innovative = (judge.tiers["innovative_sme"].status == MET) & (profiles["title_innovative"].to_numpy() > 0)
+        tech = (judge.tiers["tech_sme"].status == MET) & (profiles["title_tech_sme"].to_numpy() > 0)
+        return innovative | tech
+    return judge.tiers[HELD_TIER[stratum]].status == MET
+
+
+def _draw_holders(params: PopulationParams, stratum: str, n: int, rng: np.random.Generator,
+                  ruleset: RuleSet) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Title holders: candidates meeting their tier's rules, plus the stated share that no longer does."""
+    hp = params.holders
+    n_legacy = int(round(n * hp["legacy_share"])) if stratum == "little_giant" else 0
+    groups = [(n - n_legacy, hp["drift"]), (n_legacy, hp["legacy_drift"])]
+    need = np.array([sum(int(round(k * d)) for k, d in groups), 0])
+    need[1] = n - need[0]  # [not meeting, meeting]
+    parts: list[list] = [[], []]
+    got = np.zeros(2, dtype=int)
+    batch, rate = max(2 * n, 500), 0.0
+    for _ in range(int(hp["max_rounds"])):
+        cand, standing = draw_profiles(params, stratum, batch, rng)
+        ok = _holder_met(stratum, cand, Judge(cand, ruleset, review=True).run())
+        rate = ok.mean()
+        for k in (0, 1):
+            idx = np.flatnonzero(ok == bool(k))[: need[k] - got[k]]
+            parts[k].append((cand.iloc[idx], standing[idx]))
+            got[k] += len(idx)
+        if (got >= need).all():
+            break
+        batch = int(min(max((need[1] - got[1]) / max(rate, 1e-4) * 1.2, 500), 400_000))
+    else:
+        raise PopulationError(f"{stratum}: found {got[1]} of {need[1]} candidates meeting the rules of "
+                              f"{ruleset.sme.id} after {int(hp['max_rounds'])} batches (acceptance {rate:.3%})")
+    frames = [f for k in (1, 0) for f, _ in parts[k]]
+    standing = np.concatenate([s for k in (1, 0) for _, s in parts[k]])
+    met = np.r_[np.ones(need[1], bool), np.zeros(need[0], bool)]
+    legacy = np.zeros(n, dtype=bool)  # the legacy group takes its own mix of meeting and drifted holders
+    legacy_met = n_legacy - int(round(n_legacy * hp["legacy_drift"]))
+    legacy[np.flatnonzero(met)[:legacy_met]] = True
+    legacy[np.flatnonzero(~met)[: n_legacy - legacy_met]] = True
+    return pd.concat(frames, ignore_index=True), standing, legacy
+
+
+def _solve_alpha(met: np.ndarray, h: np.ndarray, beta: float, rate: float) -> float:
+    """alpha with mean(met * expit(alpha + beta h)) = rate, or the bound when out of reach."""
+    def gap(alpha):
+        return float(np.mean(met * special.expit(alpha + beta * h))) - rate
+    lo, hi = -20.0, 20.0
+    if gap(hi) <= 0:
+        return hi
+    if gap(lo) >= 0:
+        return lo
+    return float(optimize.brentq(gap, lo, hi, xtol=1e-10))
+
+
+def _holders(profiles: pd.DataFrame, stratum: np.ndarray) -> dict[str, np.ndarray]:
+    out = {t: profiles[TITLE_OF[t]].to_numpy() > 0 for t in TITLE_OF}
+    out["tech_sme"] = np.zeros(len(profiles), dtype=bool)  # registered yearly: always judged as new
+    out["single_champion"] = stratum == "single_champion"
+    return out
+
+
+def _target_members(target: dict, holder: np.ndarray, stratum: np.ndarray, legacy: np.ndarray,
+                    met: np.ndarray, applies: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(members the target's rate is measured on, firms its alpha applies to)."""
+    group = target["group"]
+    if group == "new":
+        scope = ~holder
+        return scope & np.isin(stratum, target["pool"]) & (met | applies), scope
+    scope = holder & (legacy if group == "review_legacy" else ~legacy)
+    return (scope & np.isin(stratum, target["pool"]) if target.get("pool") else scope), scope
+
+
+def label_population(profiles: pd.DataFrame, stratum: np.ndarray, legacy: np.ndarray, standing: np.ndarray,
+                     params: PopulationParams, ruleset: RuleSet,
+                     rng: np.random.Generator) -> tuple[pd.DataFrame, list[dict]]:
+    """Outcomes per tier (rules met AND hidden pass) with the hidden pass calibrated to the targets.
+
+    Returns
+    -------
+    labels : pandas.DataFrame
+        ``<tier>_certified`` columns, int8 0/1.
+    calibration : list of dict
+        Per target: tier, group, members, rules-met share, target rate, solved alpha, achieved rate,
+        and its source or assumption.
+    """
+    hid = params.hidden
+    verdicts = {False: Judge(profiles, ruleset).run(), True: Judge(profiles, ruleset, review=True).run()}
+    holders = _holders(profiles, stratum)
+    provinces, codes = np.unique(profiles["province"].astype(str).to_numpy(), return_inverse=True)
+    labels, calibration = {}, []
+    for tier in TIERS:
+        holder = holders[tier]
+        met = np.where(holder, verdicts[True].tiers[tier].status, verdicts[False].tiers[tier].status) == MET
+        quota = rng.normal(0.0, hid["province_sd"], len(provinces))[codes]
+        w = hid["standing_weight"]
+        h = w * standing + np.sqrt(1 - w * w) * rng.standard_normal(len(met)) + quota
+        applies = rng.random(len(met)) < params.applicants["misjudge"]
+        alpha = np.full(len(met), np.nan)
+        rows = []
+        for target in (t for t in params.targets if t["tier"] == tier):
+            members, scope = _target_members(target, holder, stratum, legacy, met, applies)
+            a = _solve_alpha(met[members], h[members], hid["beta"], target["rate"])
+            alpha[scope] = a
+            rows.append((target, members, a))
+        alpha = np.where(np.isnan(alpha), -20.0, alpha)  # a group without a target never passes by chance
+        certified = met & (rng.random(len(met)) < special.expit(alpha + hid["beta"] * h))
+        labels[f"{tier}_certified"] = certified.astype(np.int8)
+        for target, members, a in rows:
+            calibration.append({
+                "tier": tier, "group": target["group"], "members": int(members.sum()),
+                "rules_met_share": round(float(met[members].mean()), 4) if members.any() else None,
+                "target": target["rate"], "alpha": round(a, 4),
+                "achieved": round(float(certified[members].mean()), 4) if members.any() else None,
+                "basis": target.get("source") or target.get("assumption")})
+    return pd.DataFrame(labels, index=profiles.index), calibration
+
+
+def population_hash(profiles: pd.DataFrame, labels: pd.DataFrame) -> str:
+    """SHA-256 of the profiles and outcomes (row order included), to identify a population."""
+    digest = hashlib.sha256()
+    digest.update(pd.util.hash_pandas_object(profiles, index=False).to_numpy().tobytes())
+    digest.update(np.ascontiguousarray(labels.to_numpy()).tobytes())
+    return digest.hexdigest()
+
+
+def simulate_population(rows: int | None = None, *, seed: int | None = None, rules: str | None = None,
+                        as_of: dt.date | None = None, params: PopulationParams | None = None,
+                        rule_book: RuleBook | None = None) -> Population:
+    """Simulate firms across the ladder with outcomes per tier.
+
+    Parameters
+    ----------
+    rows : int, optional
+        Number of firms (default ``[meta].default_rows`` of population.toml).
+    seed : int, optional
+        Seed of every random draw (default ``[meta].default_seed``); the same seed, parameters, rule
+        tables and library versions give the same population.
+    rules : {"SME-2022", "SME-2026"}, optional
+        SME rule set of the outcomes (default: the one in force on ``as_of``).
+    as_of : datetime.date, optional
+        Date choosing the rule set when ``rules`` is not given (default today).
+    params : PopulationParams, optional
+        Parameters (default: :func:`load_population_params`).
+    rule_book : RuleBook, optional
+        Rule tables (default: those shipped in data/rules).
+
+    Returns
+    -------
+    Population
+        ``profiles`` (clean frame of every registry field), ``labels`` (``<tier>_certified``),
+        ``stratum`` and ``info`` (seed, rows, rules, parameter version and hash, calibration table,
+        population hash).
+    """
+    from webapp.engine.assess import default_rule_book
+
+    params = params or load_population_params()
+    rows = int(rows if rows is not None else params.default_rows)
+    seed = int(seed if seed is not None else params.default_seed)
+    if rows < 100:
+        raise ValueError("a population needs at least 100 rows")
+    ruleset = (rule_book or default_rule_book()).select(rules, as_of)
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(STRATA) + 3)]
+    holder_strata = [s for s in STRATA if s != "none"]
+    params = fit_holder_marginals(
+        with_cohort_means(params), lambda p, s, n, r: _draw_holders(p, s, n, r, ruleset), holder_strata,
+        streams[-3], pilot=min(3000, max(500, rows // 10)))
+    frames, standing, strata, legacy = [], [], [], []
+    for (stratum, n), rng in zip(_counts(rows, params.shares).items(), streams, strict=False):
+        if stratum == "none":
+            frame, latent = draw_profiles(params, stratum, n, rng)
+            old = np.zeros(n, dtype=bool)
+        else:
+            frame, latent, old = _draw_holders(params, stratum, n, rng, ruleset)
+        frames.append(frame)
+        standing.append(latent)
+        strata.append(np.full(n, stratum, dtype=object))
+        legacy.append(old)
+    order = streams[-2].permutation(rows)
+    profiles = pd.concat(frames, ignore_index=True).iloc[order].reset_index(drop=True)
+    profiles["firm_name"] = np.array([f"模拟企业{i:06d}" for i in range(rows)], dtype=object)
+    stratum = np.concatenate(strata)[order]
+    labels, calibration = label_population(profiles, stratum, np.concatenate(legacy)[order],
+                                           np.concatenate(standing)[order], params, ruleset, streams[-1])
+    info = {"rows": rows, "seed": seed, "rules": ruleset.versions(), "rule_versions": ruleset.table_versions(),
+            "params_version": params.version, "params_sha256": params.sha256, "calibration": calibration,
+            "strata": {s: int((stratum == s).sum()) for s in STRATA},
+            "legacy_little_giants": int(np.concatenate(legacy).sum()),
+            "cohort_check": cohort_check(params, profiles, stratum, holder_strata),
+            "sha256": population_hash(profiles, labels)}
+    return Population(profiles, labels, stratum, info)

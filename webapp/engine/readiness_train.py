@@ -1,0 +1,233 @@
+"""Train and evaluate the readiness classifier: masked training rows, monotone boosted trees, calibration."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+from sklearn.pipeline import Pipeline
+
+from webapp.engine.criteria import MET, NOT_MET
+from webapp.engine.readiness_features import ReadinessFeatures
+from webapp.fields import REGISTRY
+
+MASKABLE = tuple(s.name for s in REGISTRY if s.kind != "text")
+QUICK_FIELDS = tuple(s.name for s in REGISTRY if s.quick and s.kind != "text")
+VARIANTS = ("full", "quick", "random")   # evaluation profiles: every field, the quick check, half hidden
+P_FLOOR = 0.001                          # probabilities are reported within [P_FLOOR, 1 - P_FLOOR]
+N_BINS = 10
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters and splits of the classifier (recorded in the artefact's metadata)."""
+
+    learning_rate: float = 0.1
+    max_iter: int = 150
+    max_leaf_nodes: int = 15
+    min_samples_leaf: int = 40
+    l2_regularization: float = 1.0
+    n_iter_no_change: int = 12
+    validation_fraction: float = 0.1
+    calibration: str = "isotonic"
+    test_fraction: float = 0.15
+    calibration_fraction: float = 0.15
+    min_class_rows: int = 20
+
+
+def mask_profiles(clean: pd.DataFrame, rng: np.random.Generator, masking: dict,
+                  kind: str | None = None) -> pd.DataFrame:
+    """Hide fields of each profile as a user with partial data would leave them empty.
+
+    Parameters
+    ----------
+    clean : pandas.DataFrame
+        Complete (or real) clean profiles.
+    rng : numpy.random.Generator
+        Source of the patterns.
+    masking : dict
+        ``full``, ``quick``, ``random`` (pattern probabilities), ``quick_drop``, ``random_lo``, ``random_hi``
+        (data/population/labels.toml [masking]).
+    kind : {"full", "quick", "random"}, optional
+        One pattern for every row (``random`` then hides each field with probability 0.5); by default each
+        row draws its pattern from ``masking``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with hidden cells set to NaN (unknown).
+    """
+    n, m = len(clean), len(MASKABLE)
+    if kind is None:
+        probs = np.array([masking["full"], masking["quick"], masking["random"]])
+        pattern = rng.choice(3, size=n, p=probs / probs.sum())
+        hide_p = np.where(pattern == 2, rng.uniform(masking["random_lo"], masking["random_hi"], n), 0.0)
+    else:
+        pattern = np.full(n, VARIANTS.index(kind))
+        hide_p = np.full(n, 0.5 if kind == "random" else 0.0)
+    quick = np.isin(MASKABLE, QUICK_FIELDS)
+    draws = rng.random((n, m))
+    hide = draws < hide_p[:, None]
+    is_quick = pattern == 1
+    drop = masking["quick_drop"] if kind is None else 0.0
+    hide[is_quick] = ~quick[None, :] | (draws[is_quick] < drop)
+    masked = clean.copy()
+    for j, name in enumerate(MASKABLE):
+        if hide[:, j].any():
+            masked[name] = masked[name].mask(hide[:, j])
+    return masked
+
+
+def build_pipeline(features: ReadinessFeatures, *, config: TrainConfig, seed: int) -> HistGradientBoostingClassifier:
+    """The boosted-tree classifier for one tier: monotone constraints, native missing values, seeded."""
+    return HistGradientBoostingClassifier(
+        learning_rate=config.learning_rate, max_iter=config.max_iter, max_leaf_nodes=config.max_leaf_nodes,
+        min_samples_leaf=config.min_samples_leaf, l2_regularization=config.l2_regularization,
+        monotonic_cst=features.monotonic_cst_.tolist(), categorical_features=features.categorical_.tolist(),
+        early_stopping=True, validation_fraction=config.validation_fraction,
+        n_iter_no_change=config.n_iter_no_change, random_state=seed)
+
+
+def split_firms(n: int, config: TrainConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Positions of the training, calibration and test firms (disjoint, shuffled)."""
+    order = rng.permutation(n)
+    n_test, n_cal = int(round(n * config.test_fraction)), int(round(n * config.calibration_fraction))
+    return {"test": np.sort(order[:n_test]), "calibration": np.sort(order[n_test:n_test + n_cal]),
+            "train": np.sort(order[n_test + n_cal:])}
+
+
+def _copies(clean: pd.DataFrame, labels: pd.DataFrame, copies: int, masking: dict, rng) -> tuple:
+    masked = [mask_profiles(clean, rng, masking) for _ in range(max(int(copies), 1))]
+    return (pd.concat(masked, ignore_index=True),
+            pd.concat([labels] * len(masked), ignore_index=True))
+
+
+def fit_tiers(clean: pd.DataFrame, labels: pd.DataFrame, parts: dict, *, rules: str, masking: dict,
+              config: TrainConfig, seed: int, tiers) -> tuple[dict[str, Pipeline], ReadinessFeatures]:
+    """Fit one calibrated pipeline per tier on masked copies of the training and calibration firms.
+
+    Returns
+    -------
+    pipelines : dict of str to sklearn.pipeline.Pipeline
+        ``features`` (ReadinessFeatures) then ``classifier`` (isotonic CalibratedClassifierCV around a
+        frozen HistGradientBoostingClassifier). Tiers lacking ``config.min_class_rows`` of either
+        outcome are left out.
+    features : ReadinessFeatures
+    """
+    rng = np.random.default_rng(seed)
+    features = ReadinessFeatures(rules=rules).fit()
+    fit_x, fit_y = _copies(clean.iloc[parts["train"]], labels.iloc[parts["train"]], masking["copies"], masking, rng)
+    cal_x, cal_y = _copies(clean.iloc[parts["calibration"]], labels.iloc[parts["calibration"]],
+                           masking["copies"], masking, rng)
+    f_fit, f_cal = features.features(fit_x), features.features(cal_x)
+    pipelines = {}
+    for tier in tiers:
+        y_fit, y_cal = fit_y[f"{tier}_certified"].to_numpy(float), cal_y[f"{tier}_certified"].to_numpy(float)
+        known_fit, known_cal = ~np.isnan(y_fit), ~np.isnan(y_cal)
+        counts = [np.bincount(y[k].astype(int), minlength=2).min() for y, k in ((y_fit, known_fit),
+                                                                                  (y_cal, known_cal))]
+        if min(counts) < config.min_class_rows:
+            continue
+        model = build_pipeline(features, config=config, seed=seed).fit(f_fit[known_fit], y_fit[known_fit].astype(int))
+        calibrated = CalibratedClassifierCV(FrozenEstimator(model), method=config.calibration)
+        calibrated.fit(f_cal[known_cal], y_cal[known_cal].astype(int))
+        pipelines[tier] = Pipeline([("features", features), ("classifier", calibrated)])
+    return pipelines, features
+
+
+def clip_probability(p: np.ndarray) -> np.ndarray:
+    """Keep probabilities inside [P_FLOOR, 1 - P_FLOOR]: the model never claims certainty."""
+    return np.clip(p, P_FLOOR, 1.0 - P_FLOOR)
+
+
+def metrics(y: np.ndarray, p: np.ndarray) -> dict:
+    """ROC AUC, Brier score and log loss (probabilities clipped to [0.001, 0.999]) of predictions ``p``."""
+    p = clip_probability(np.asarray(p, dtype=float))
+    y = np.asarray(y, dtype=int)
+    both = 0 < y.sum() < len(y)
+    return {"n": int(len(y)), "positives": int(y.sum()),
+            "roc_auc": round(float(roc_auc_score(y, p)), 4) if both else None,
+            "brier": round(float(brier_score_loss(y, p)), 5),
+            "log_loss": round(float(log_loss(y, p, labels=[0, 1])), 5)}
+
+
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = N_BINS) -> list[dict]:
+    """Ten equal-width bins of predicted probability: firms, mean prediction, observed rate, gap."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    rows = []
+    for b in range(bins):
+        inside = which == b
+        k = int(inside.sum())
+        mean_p = float(p[inside].mean()) if k else None
+        observed = float(np.mean(y[inside])) if k else None
+        rows.append({"bin": f"{edges[b]:.1f}-{edges[b + 1]:.1f}", "n": k,
+                     "mean_predicted": None if mean_p is None else round(mean_p, 4),
+                     "observed": None if observed is None else round(observed, 4),
+                     "gap": None if k == 0 else round(abs(mean_p - observed), 4)})
+    return rows
+
+
+def rules_baseline(status: np.ndarray) -> np.ndarray:
+    """The rules alone as a probability: met 1, not met 0, unknown 0.5."""
+    return np.where(status == MET, 1.0, np.where(status == NOT_MET, 0.0, 0.5))
+
+
+def evaluate(pipelines: dict, features: ReadinessFeatures, clean: pd.DataFrame, labels: pd.DataFrame,
+             masking: dict, seed: int) -> dict:
+    """Held-out metrics per tier and profile variant (full, quick, random), with the rules-only baseline.
+
+    Returns
+    -------
+    dict
+        ``{tier: {variant: {"model": metrics, "baseline": metrics, "reliability": [...]}}}``.
+    """
+    rng = np.random.default_rng(seed + 1)
+    out: dict = {tier: {} for tier in pipelines}
+    for variant in VARIANTS:
+        masked = mask_profiles(clean, rng, masking, kind=variant)
+        judge = features.judge(masked)
+        feats = features.features(masked, judge)
+        for tier, pipe in pipelines.items():
+            y = labels[f"{tier}_certified"].to_numpy(float)
+            known = ~np.isnan(y)
+            p = clip_probability(pipe[-1].predict_proba(feats[known])[:, 1])
+            base = rules_baseline(judge.tiers[tier].status[known])
+            out[tier][variant] = {"model": metrics(y[known], p), "baseline": metrics(y[known], base),
+                                  "reliability": reliability(y[known], p)}
+    return out
+
+
+def summarise(evaluation: dict) -> dict:
+    """Compact per-tier figures for reports: AUC and Brier of model and baseline, full and partial."""
+    out = {}
+    for tier, by in evaluation.items():
+        out[tier] = {f"{key}_{variant}": by[variant][who][metric]
+                     for variant in VARIANTS for who, key_who in (("model", ""), ("baseline", "baseline_"))
+                     for metric, key in ((m, f"{key_who}{m}") for m in ("roc_auc", "brier"))}
+    return out
+
+
+def config_dict(config: TrainConfig) -> dict:
+    """The configuration as plain JSON values."""
+    return asdict(config)
+
+
+class Timer:
+    """Wall-clock seconds of named steps, for the metadata and the benchmark."""
+
+    def __init__(self):
+        self.steps: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        """Record the time since the last lap under ``name``."""
+        now = time.perf_counter()
+        self.steps[name] = round(now - self._t, 3)
+        self._t = now
