@@ -74,8 +74,10 @@ def percentile_bars(rows: list[dict], *, width: float = FRAME_WIDTH, font: str |
         p = row.get("percentile")
         if p is not None:
             d.add(Rect(bar_x, y, bar_w * max(0.0, min(100.0, p)) / 100, 9, fillColor=ACCENT, strokeColor=None))
-            d.add(_text(bar_x + bar_w * min(p, 88) / 100 + 3, y + 2, f"{p:.0f}", 7, cjk=font,
-                        colour=colors.white if p > 12 else INK, anchor="end" if p > 12 else "start"))
+            end = bar_x + bar_w * max(0.0, min(100.0, p)) / 100
+            inside = p > 12  # a white label inside the bar, else an ink one just after its end
+            d.add(_text(end - 3 if inside else end + 3, y + 2, f"{p:.0f}", 7, cjk=font,
+                        colour=colors.white if inside else INK, anchor="end" if inside else "start"))
         d.add(_text(width, y + 2, row.get("value", ""), 7, cjk=font, colour=MUTED, anchor="end", width=value_w))
     axis_y = bottom - 4
     for tick in (0, 25, 50, 75, 100):
@@ -102,16 +104,16 @@ def radar(axes: list[str], series: list[dict], *, size: float = 230, font: str |
         Diameter area in points; the legend goes to the right when ``width`` leaves room.
     font : str, optional
     width : float, optional
-        Drawing width (default ``size``).
+        Drawing width (at least ``size`` + 90, so side labels are never clipped).
 
     Returns
     -------
     reportlab.graphics.shapes.Drawing
     """
-    width = width or size
+    width = max(width or 0, size + 90)  # room beside the rings for the side labels
     legend_h = 14 * len(series)
     d = Drawing(width, size + legend_h + 8)
-    cx, cy, r = size / 2, legend_h + 8 + size / 2, size / 2 - 34
+    cx, cy, r = width / 2, legend_h + 8 + size / 2, size / 2 - 34
     n = len(axes)
 
     def point(k: int, value: float) -> tuple[float, float]:
