@@ -57,25 +57,30 @@ class Population:
 
 def _counts(rows: int, shares: dict[str, float]) -> dict[str, int]:
     """Rows per stratum, rounded so they sum to ``rows`` (largest remainder)."""
-    raw = {s: rows * shares[s] for s in STRATA}
+    raw = {s: rows * share for s, share in shares.items()}
     counts = {s: int(np.floor(v)) for s, v in raw.items()}
-    for s in sorted(STRATA, key=lambda s: counts[s] - raw[s])[: rows - sum(counts.values())]:
+    for s in sorted(shares, key=lambda s: counts[s] - raw[s])[: rows - sum(counts.values())]:
         counts[s] += 1
     return counts
 
 
-def _holder_met(stratum: str, profiles: pd.DataFrame, judge: Judge) -> np.ndarray:
-    """Whether each candidate meets the rules of a title its stratum holds (re-review mode)."""
-    if stratum == "innovative":
+def _holder_met(titles: str, profiles: pd.DataFrame, judge: Judge) -> np.ndarray:
+    """Whether each candidate meets the rules of a title it holds (re-review mode)."""
+    if titles == "innovative":
         innovative = (judge.tiers["innovative_sme"].status == MET) & (profiles["title_innovative"].to_numpy() > 0)
         tech = (judge.tiers["tech_sme"].status == MET) & (profiles["title_tech_sme"].to_numpy() > 0)
         return innovative | tech
-    return judge.tiers[HELD_TIER[stratum]].status == MET
+    return judge.tiers[HELD_TIER[titles]].status == MET
 
 
-def _draw_holders(params: PopulationParams, stratum: str, n: int, rng: np.random.Generator,
+def _draw_stratum(params: PopulationParams, stratum: str, n: int, rng: np.random.Generator,
                   ruleset: RuleSet) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Title holders: candidates meeting their tier's rules, plus the stated share that no longer does."""
+    """A stratum's firms: title holders are kept when they meet their tier's rules (but a drift share)."""
+    spec = params.strata.get(stratum, {"profile": stratum, "titles": stratum})
+    profile, titles = spec["profile"], spec["titles"]
+    if titles == "none":
+        frame, standing = draw_profiles(params, profile, n, rng, titles=titles)
+        return frame, standing, np.zeros(n, dtype=bool)
     hp = params.holders
     n_legacy = int(round(n * hp["legacy_share"])) if stratum == "little_giant" else 0
     groups = [(n - n_legacy, hp["drift"]), (n_legacy, hp["legacy_drift"])]
@@ -85,8 +90,8 @@ def _draw_holders(params: PopulationParams, stratum: str, n: int, rng: np.random
     got = np.zeros(2, dtype=int)
     batch, rate = max(2 * n, 500), 0.0
     for _ in range(int(hp["max_rounds"])):
-        cand, standing = draw_profiles(params, stratum, batch, rng)
-        ok = _holder_met(stratum, cand, Judge(cand, ruleset, review=True).run())
+        cand, standing = draw_profiles(params, profile, batch, rng, titles=titles)
+        ok = _holder_met(titles, cand, Judge(cand, ruleset, review=True).run())
         rate = ok.mean()
         for k in (0, 1):
             idx = np.flatnonzero(ok == bool(k))[: need[k] - got[k]]
@@ -227,18 +232,14 @@ def simulate_population(rows: int | None = None, *, seed: int | None = None, rul
     if rows < 100:
         raise ValueError("a population needs at least 100 rows")
     ruleset = (rule_book or default_rule_book()).select(rules, as_of)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(STRATA) + 3)]
-    holder_strata = [s for s in STRATA if s != "none"]
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(params.shares) + 3)]
+    holder_strata = [s for s in STRATA if s != "none"]  # the strata drawn from, and holding, their own profile
     params = fit_holder_marginals(
-        with_cohort_means(params), lambda p, s, n, r: _draw_holders(p, s, n, r, ruleset), holder_strata,
+        with_cohort_means(params), lambda p, s, n, r: _draw_stratum(p, s, n, r, ruleset), holder_strata,
         streams[-3], pilot=min(3000, max(500, rows // 10)))
     frames, standing, strata, legacy = [], [], [], []
     for (stratum, n), rng in zip(_counts(rows, params.shares).items(), streams, strict=False):
-        if stratum == "none":
-            frame, latent = draw_profiles(params, stratum, n, rng)
-            old = np.zeros(n, dtype=bool)
-        else:
-            frame, latent, old = _draw_holders(params, stratum, n, rng, ruleset)
+        frame, latent, old = _draw_stratum(params, stratum, n, rng, ruleset)
         frames.append(frame)
         standing.append(latent)
         strata.append(np.full(n, stratum, dtype=object))
@@ -251,7 +252,7 @@ def simulate_population(rows: int | None = None, *, seed: int | None = None, rul
                                            np.concatenate(standing)[order], params, ruleset, streams[-1])
     info = {"rows": rows, "seed": seed, "rules": ruleset.versions(), "rule_versions": ruleset.table_versions(),
             "params_version": params.version, "params_sha256": params.sha256, "calibration": calibration,
-            "strata": {s: int((stratum == s).sum()) for s in STRATA},
+            "strata": {s: int((stratum == s).sum()) for s in params.shares},
             "legacy_little_giants": int(np.concatenate(legacy).sum()),
             "cohort_check": cohort_check(params, profiles, stratum, holder_strata),
             "sha256": population_hash(profiles, labels)}

@@ -149,16 +149,18 @@ _BOOLS = ("core_business_it", "quality_certified", "quality_award", "own_brand",
           "clean_record")
 
 
-def draw_profiles(params: PopulationParams, stratum: str, n: int,
-                  rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
-    """Draw ``n`` complete profiles of one stratum.
+def draw_profiles(params: PopulationParams, stratum: str, n: int, rng: np.random.Generator, *,
+                  titles: str | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Draw ``n`` complete profiles from one profile's marginals.
 
     Parameters
     ----------
     params : PopulationParams
         From :func:`webapp.engine.population_params.load_population_params`.
     stratum : str
-        One of ``population_params.STRATA``.
+        The profile (marginal set) to draw from, one of ``population_params.STRATA``.
+    titles : str, optional
+        The profile whose title holdings the firms get (default ``stratum``).
     n : int
         Number of firms.
     rng : numpy.random.Generator
@@ -189,8 +191,9 @@ def draw_profiles(params: PopulationParams, stratum: str, n: int,
         out[name] = d(name)
     out["rd_institution"] = d("rd_institution")
     out["digital_level"] = np.asarray(params.quantities["digital_level"].options["levels"], float)[d("digital_level")]
-    titles = {name: (rng.random(n) < p[stratum]).astype(float) for name, p in params.titles.items()}
-    if stratum == "innovative":  # a level-1 firm holds at least one level-1 title
+    held = titles or stratum
+    titles = {name: (rng.random(n) < p[held]).astype(float) for name, p in params.titles.items()}
+    if held == "innovative":  # a level-1 firm holds at least one level-1 title
         titles["title_tech_sme"] = np.where(titles["title_innovative"] > 0, titles["title_tech_sme"], 1.0)
     out.update(titles)
     text = {"firm_name": np.full(n, None, dtype=object),

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import special
 
 from webapp.engine.cohorts import FAMILIES
-from webapp.engine.population_params import PopulationParams, Quantity
+from webapp.engine.population_params import PopulationParams
 
 _COHORT_FAMILY = {"zidlognorm": "zi_dlognorm", "logitnorm": "logitnorm"}
 

@@ -10,6 +10,8 @@ from pathlib import Path
 from webapp.engine.cohorts import CohortSet, load_cohorts
 from webapp.paths import DATA_DIR
 
+# The five profiles (marginal sets) every quantity gives parameters for; strata in population.toml draw
+# their profile from one of them and hold the titles of one.
 STRATA = ("none", "innovative", "srdi_sme", "little_giant", "single_champion")
 FACTORS = ("size", "innovation", "growth", "maturity", "standing", "global")
 FAMILIES = ("zidlognorm", "lognormal", "logitnorm", "normal", "growth", "bernoulli", "ordinal", "categorical")
@@ -43,6 +45,7 @@ class PopulationParams:
     default_rows: int
     default_seed: int
     shares: dict[str, float]
+    strata: dict[str, dict]          # stratum -> {"profile": ..., "titles": ...}
     quantities: dict[str, Quantity]
     derived: dict[str, float]
     titles: dict[str, dict[str, float]]
@@ -138,13 +141,16 @@ def load_population_params(directory: str | Path | None = None, *,
     pop, lab = (tomllib.loads(raw[p].decode("utf-8")) for p in (pop_path, lab_path))
     cohorts = cohorts if cohorts is not None else load_cohorts()
     docs: dict[str, dict] = {}
-    shares = {}
-    for stratum in STRATA:
-        entry = pop.get("strata", {}).get(stratum)
-        if entry is None:
-            _fail(pop_path, "[strata]", f"missing stratum {stratum!r}")
-        docs[f"strata.{stratum}"] = _documented(pop_path, f"[strata.{stratum}]", entry)
+    shares, strata = {}, {}
+    for stratum, entry in pop.get("strata", {}).items():
+        where = f"[strata.{stratum}]"
+        docs[f"strata.{stratum}"] = _documented(pop_path, where, entry)
         shares[stratum] = float(entry["share"])
+        strata[stratum] = {"profile": entry.get("profile", stratum), "titles": entry.get("titles", stratum)}
+        if strata[stratum]["profile"] not in STRATA or strata[stratum]["titles"] not in STRATA:
+            _fail(pop_path, where, f"profile and titles must be among {', '.join(STRATA)}")
+    if not set(STRATA) <= set(shares):
+        _fail(pop_path, "[strata]", f"needs at least the strata {', '.join(STRATA)}")
     if abs(sum(shares.values()) - 1.0) > 1e-9:
         _fail(pop_path, "[strata]", "shares must sum to 1")
     quantities = {}
@@ -161,14 +167,14 @@ def load_population_params(directory: str | Path | None = None, *,
         docs[f"targets.{entry.get('tier')}.{entry.get('group')}"] = _documented(lab_path, where, entry)
         if entry.get("group") not in ("new", "review", "review_legacy"):
             _fail(lab_path, where, "group must be new, review or review_legacy")
-        if entry["group"] == "new" and not set(entry.get("pool", ())) <= set(STRATA) | {None}:
-            _fail(lab_path, where, f"pool strata must be among {', '.join(STRATA)}")
+        if not set(entry.get("pool", ())) <= set(shares):
+            _fail(lab_path, where, f"pool strata must be among {', '.join(shares)}")
         targets.append(dict(entry))
     meta = pop["meta"]
     digest = hashlib.sha256(raw[pop_path] + b"\0" + raw[lab_path]).hexdigest()
     return PopulationParams(
         version=f"{meta['version']}/{lab['meta']['version']}", default_rows=int(meta["default_rows"]),
-        default_seed=int(meta["default_seed"]), shares=shares, quantities=quantities,
+        default_seed=int(meta["default_seed"]), shares=shares, strata=strata, quantities=quantities,
         derived=_constants(pop_path, pop["derived"], "derived", docs), titles=titles,
         hidden=_constants(lab_path, lab["hidden"], "hidden", docs),
         holders=_constants(lab_path, lab["holders"], "holders", docs),

@@ -41,7 +41,9 @@ DECREASING = ("debt_ratio_pct", "niche_rank_domestic", "global_rank", "award_ran
 FREE = ("revenue", "revenue_prev", "revenue_prev2", "main_revenue_prev", "main_revenue_prev2", "total_assets",
         "total_costs", "employees")
 ORDINAL = ("rd_institution", "award_level", "makers_china")   # codes in registry order, increasing
-NOMINAL = ("sector", "sme_industry")                          # categorical, free
+# Nominal enums enter as their codes, free: native categorical support would put an OrdinalEncoder in front
+# of every prediction call (a copy of the whole feature block), and trees split codes well enough.
+NOMINAL = ("sector", "sme_industry")
 # Derived: name -> (numerator, denominator, form); all constrained +1 (see the module docstring).
 DERIVED = {
     "rd_ratio": ("rd_expense", "revenue", "ratio"),
@@ -57,7 +59,9 @@ DERIVED = {
     "net_margin": ("net_profit", "revenue", "ratio"),
     "invention_density": ("valid_inventions", "employees", "per_1000"),
 }
-STATUS_RANK = {NOT_MET: 0.0, MET: 2.0}   # unknown -> 1.0
+# The title a tier's holders hold: they are judged as a re-review, so a new-application "not met" does not
+# rule them out. (tech_sme is registered yearly; single champions have no title field.)
+HOLDER_TITLES = {"innovative_sme": "title_innovative", "srdi_sme": "title_srdi", "little_giant": "title_little_giant"}
 
 
 @functools.cache
@@ -113,8 +117,6 @@ class ReadinessFeatures(TransformerMixin, BaseEstimator):
         Feature names, in column order.
     monotonic_cst_ : numpy.ndarray of int
         +1, -1 or 0 per feature, for ``HistGradientBoostingClassifier(monotonic_cst=...)``.
-    categorical_ : numpy.ndarray of bool
-        Nominal enums, for ``categorical_features=``.
     tiers_ : tuple of str
         Tiers whose status is a feature; ``scored_`` those whose score range is too.
     rule_versions_ : dict
@@ -133,18 +135,24 @@ class ReadinessFeatures(TransformerMixin, BaseEstimator):
         self.scored_ = tuple(t for t in self.tiers_ if ruleset.tiers[t].score)
         engine = [f"status_{t}" for t in self.tiers_]
         engine += [f"score_{edge}_{t}" for t in self.scored_ for edge in ("min", "max")]
-        names = raw + list(DERIVED) + engine
-        cst = [directions[n] for n in raw] + [1] * (len(DERIVED) + len(engine))
+        names = raw + list(DERIVED) + engine + ["known_fields"]
+        cst = [directions[n] for n in raw] + [1] * (len(DERIVED) + len(engine)) + [0]
         self.feature_names_out_ = np.asarray(names, dtype=object)
         self.monotonic_cst_ = np.asarray(cst, dtype=np.int64)
-        self.categorical_ = np.asarray([n in NOMINAL for n in names], dtype=bool)
         self.raw_fields_ = tuple(raw)
-        self.rule_versions_ = dict(ruleset.table_versions())
+        self.rule_versions_ = {**ruleset.table_versions(), "METRICS": ruleset.metrics_version}
         return self
 
     def transform(self, X):
         """Features of the clean frame ``X``, judging it with the engine first."""
         return self.features(X)
+
+    def gated(self, feats: np.ndarray, tier: str) -> np.ndarray:
+        """Rows of ``feats`` whose ``tier`` rules are certainly not met and that are known not to hold its title."""
+        names = list(self.feature_names_out_)
+        off = feats[:, names.index(f"status_{tier}")] == 0.0
+        title = HOLDER_TITLES.get(tier)
+        return off & (feats[:, names.index(title)] == 0.0) if title else off
 
     def get_feature_names_out(self, input_features=None):
         """Feature names, in column order."""
@@ -176,7 +184,7 @@ class ReadinessFeatures(TransformerMixin, BaseEstimator):
         for j, name in enumerate(self.raw_fields_):
             cols[name] = out[:, j] = column(clean, name)
         j = len(self.raw_fields_)
-        for name, (num, den, form) in DERIVED.items():
+        for num, den, form in DERIVED.values():
             out[:, j] = _derive(cols[num], cols[den], form)
             j += 1
         for tier in self.tiers_:
@@ -187,4 +195,7 @@ class ReadinessFeatures(TransformerMixin, BaseEstimator):
             res = judge.tiers[tier]
             out[:, j], out[:, j + 1] = res.score_lo, res.score_hi
             j += 2
+        # How much the firm entered: lets the trees tell a full profile from a quick check with the same
+        # statuses. A value sweep never changes it, so it needs no constraint.
+        out[:, j] = np.count_nonzero(~np.isnan(out[:, :len(self.raw_fields_)]), axis=1)
         return out

@@ -28,12 +28,12 @@ N_BINS = 10
 class TrainConfig:
     """Hyperparameters and splits of the classifier (recorded in the artefact's metadata)."""
 
-    learning_rate: float = 0.1
-    max_iter: int = 150
+    learning_rate: float = 0.3
+    max_iter: int = 30
     max_leaf_nodes: int = 15
-    min_samples_leaf: int = 40
+    min_samples_leaf: int = 100
     l2_regularization: float = 1.0
-    n_iter_no_change: int = 12
+    n_iter_no_change: int = 8
     validation_fraction: float = 0.1
     calibration: str = "isotonic"
     test_fraction: float = 0.15
@@ -89,7 +89,7 @@ def build_pipeline(features: ReadinessFeatures, *, config: TrainConfig, seed: in
     return HistGradientBoostingClassifier(
         learning_rate=config.learning_rate, max_iter=config.max_iter, max_leaf_nodes=config.max_leaf_nodes,
         min_samples_leaf=config.min_samples_leaf, l2_regularization=config.l2_regularization,
-        monotonic_cst=features.monotonic_cst_.tolist(), categorical_features=features.categorical_.tolist(),
+        monotonic_cst=features.monotonic_cst_.tolist(), categorical_features=None,
         early_stopping=True, validation_fraction=config.validation_fraction,
         n_iter_no_change=config.n_iter_no_change, random_state=seed)
 
@@ -109,16 +109,20 @@ def _copies(clean: pd.DataFrame, labels: pd.DataFrame, copies: int, masking: dic
 
 
 def fit_tiers(clean: pd.DataFrame, labels: pd.DataFrame, parts: dict, *, rules: str, masking: dict,
-              config: TrainConfig, seed: int, tiers) -> tuple[dict[str, Pipeline], ReadinessFeatures]:
+              config: TrainConfig, seed: int, tiers) -> tuple[dict[str, Pipeline], dict[str, dict]]:
     """Fit one calibrated pipeline per tier on masked copies of the training and calibration firms.
 
     Returns
     -------
     pipelines : dict of str to sklearn.pipeline.Pipeline
-        ``features`` (ReadinessFeatures) then ``classifier`` (isotonic CalibratedClassifierCV around a
-        frozen HistGradientBoostingClassifier). Tiers lacking ``config.min_class_rows`` of either
-        outcome are left out.
-    features : ReadinessFeatures
+        ``features`` (ReadinessFeatures) then ``classifier`` (CalibratedClassifierCV around a frozen
+        HistGradientBoostingClassifier). Tiers lacking ``config.min_class_rows`` of either outcome in
+        either split are left out.
+    tier_info : dict
+        Per tier: training rows and positives, boosting iterations, and ``gate_not_met``: True when no
+        training or calibration row whose rules are certainly not met (and that is known not to hold the
+        tier's title, see ``ReadinessFeatures.gated``) was certified. Prediction then gives such rows the
+        floor, 0.001, as the data says, instead of walking the trees.
     """
     rng = np.random.default_rng(seed)
     features = ReadinessFeatures(rules=rules).fit()
@@ -126,7 +130,7 @@ def fit_tiers(clean: pd.DataFrame, labels: pd.DataFrame, parts: dict, *, rules: 
     cal_x, cal_y = _copies(clean.iloc[parts["calibration"]], labels.iloc[parts["calibration"]],
                            masking["copies"], masking, rng)
     f_fit, f_cal = features.features(fit_x), features.features(cal_x)
-    pipelines = {}
+    pipelines, info = {}, {}
     for tier in tiers:
         y_fit, y_cal = fit_y[f"{tier}_certified"].to_numpy(float), cal_y[f"{tier}_certified"].to_numpy(float)
         known_fit, known_cal = ~np.isnan(y_fit), ~np.isnan(y_cal)
@@ -138,7 +142,15 @@ def fit_tiers(clean: pd.DataFrame, labels: pd.DataFrame, parts: dict, *, rules: 
         calibrated = CalibratedClassifierCV(FrozenEstimator(model), method=config.calibration)
         calibrated.fit(f_cal[known_cal], y_cal[known_cal].astype(int))
         pipelines[tier] = Pipeline([("features", features), ("classifier", calibrated)])
-    return pipelines, features
+        off_fit, off_cal = known_fit & features.gated(f_fit, tier), known_cal & features.gated(f_cal, tier)
+        certified_off = int(y_fit[off_fit].sum() + y_cal[off_cal].sum())
+        worst = float(calibrated.predict_proba(f_cal[off_cal])[:, 1].max()) if off_cal.any() else 0.0
+        info[tier] = {"rows": int(known_fit.sum()), "positives": int(y_fit[known_fit].sum()),
+                      "calibration_rows": int(known_cal.sum()), "iterations": int(model.n_iter_),
+                      "gate_not_met": bool(certified_off == 0 and (off_fit.sum() + off_cal.sum()) > 0),
+                      "not_met_rows": int(off_fit.sum() + off_cal.sum()), "not_met_certified": certified_off,
+                      "not_met_max_predicted": round(worst, 5)}
+    return pipelines, info
 
 
 def clip_probability(p: np.ndarray) -> np.ndarray:
@@ -179,9 +191,19 @@ def rules_baseline(status: np.ndarray) -> np.ndarray:
     return np.where(status == MET, 1.0, np.where(status == NOT_MET, 0.0, 0.5))
 
 
-def evaluate(pipelines: dict, features: ReadinessFeatures, clean: pd.DataFrame, labels: pd.DataFrame,
-             masking: dict, seed: int) -> dict:
+def evaluate(model, clean: pd.DataFrame, labels: pd.DataFrame, masking: dict, seed: int) -> dict:
     """Held-out metrics per tier and profile variant (full, quick, random), with the rules-only baseline.
+
+    Parameters
+    ----------
+    model : ReadinessModel
+        Predictions go through ``model.predict_proba``, as the application's do.
+    clean, labels : pandas.DataFrame
+        Held-out firms (complete profiles) and their ``<tier>_certified`` outcomes.
+    masking : dict
+        Masking settings (only ``quick_drop`` matters for the fixed variants).
+    seed : int
+        Seeds the hidden fields of the partial variants.
 
     Returns
     -------
@@ -189,28 +211,30 @@ def evaluate(pipelines: dict, features: ReadinessFeatures, clean: pd.DataFrame, 
         ``{tier: {variant: {"model": metrics, "baseline": metrics, "reliability": [...]}}}``.
     """
     rng = np.random.default_rng(seed + 1)
-    out: dict = {tier: {} for tier in pipelines}
+    out: dict = {tier: {} for tier in model.tiers}
     for variant in VARIANTS:
         masked = mask_profiles(clean, rng, masking, kind=variant)
-        judge = features.judge(masked)
-        feats = features.features(masked, judge)
-        for tier, pipe in pipelines.items():
+        judge = model.judge(masked)
+        probs = model.predict_proba(masked, judge=judge)
+        for tier in model.tiers:
             y = labels[f"{tier}_certified"].to_numpy(float)
             known = ~np.isnan(y)
-            p = clip_probability(pipe[-1].predict_proba(feats[known])[:, 1])
-            base = rules_baseline(judge.tiers[tier].status[known])
+            p, base = probs[tier][known], rules_baseline(judge.tiers[tier].status[known])
             out[tier][variant] = {"model": metrics(y[known], p), "baseline": metrics(y[known], base),
                                   "reliability": reliability(y[known], p)}
     return out
 
 
 def summarise(evaluation: dict) -> dict:
-    """Compact per-tier figures for reports: AUC and Brier of model and baseline, full and partial."""
+    """Headline figures per tier: ROC AUC and Brier score of the model and of the rules alone, per variant."""
     out = {}
     for tier, by in evaluation.items():
-        out[tier] = {f"{key}_{variant}": by[variant][who][metric]
-                     for variant in VARIANTS for who, key_who in (("model", ""), ("baseline", "baseline_"))
-                     for metric, key in ((m, f"{key_who}{m}") for m in ("roc_auc", "brier"))}
+        row = {}
+        for variant in VARIANTS:
+            for metric in ("roc_auc", "brier"):
+                row[f"{metric}_{variant}"] = by[variant]["model"][metric]
+                row[f"baseline_{metric}_{variant}"] = by[variant]["baseline"][metric]
+        out[tier] = row
     return out
 
 

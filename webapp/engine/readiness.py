@@ -1,0 +1,217 @@
+"""Readiness: a calibrated probability per tier that a firm gets certified, and what would raise it most.
+
+The classifier (one scikit-learn Pipeline per tier, see :mod:`webapp.engine.readiness_train`) is trained
+on a simulated population (:mod:`webapp.engine.population`) until a user retrains it on real outcomes,
+and says so in every answer (``"_model"``). Everything here is vectorised over firms: one path for a
+single web assessment (a frame of one row) and for a million rows.
+
+Public API: :func:`load_model` (in :mod:`webapp.engine.readiness_store`, re-exported here),
+:class:`ReadinessModel` (``predict_proba``, ``drivers``), :func:`readiness_json` and
+:func:`readiness_columns`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from webapp.engine.criteria import Judge
+from webapp.engine.readiness_features import ReadinessFeatures
+from webapp.engine.readiness_train import P_FLOOR, clip_probability
+
+CHUNK_ROWS = 16_384   # rows per prediction chunk: the feature block stays in cache while every tree walks it
+
+
+@dataclass
+class _TierSlice:
+    status: np.ndarray
+    score_lo: np.ndarray | None
+    score_hi: np.ndarray | None
+
+
+def _slice_tiers(tiers: dict, start: int, stop: int) -> dict[str, _TierSlice]:
+    def part(a):
+        return None if a is None else a[start:stop]
+    return {t: _TierSlice(r.status[start:stop], part(r.score_lo), part(r.score_hi)) for t, r in tiers.items()}
+
+
+class _Verdict:
+    """The parts of a Judge the features read (tier statuses and score ranges)."""
+
+    def __init__(self, tiers: dict):
+        self.tiers = tiers
+
+
+@dataclass
+class ReadinessModel:
+    """Trained pipelines (one per tier) with their metadata and where they were loaded from.
+
+    Attributes
+    ----------
+    pipelines : dict of str to sklearn.pipeline.Pipeline
+        ``features`` (:class:`ReadinessFeatures`) then ``classifier`` (calibrated boosted trees).
+    metadata : dict
+        What ``models/readiness.json`` holds: versions, features, training data, metrics, targets.
+    path : Path, optional
+        The artefact file, when loaded from disk.
+    notes : tuple of str
+        Newer artefacts that were refused while choosing this one, with the reason.
+    """
+
+    pipelines: dict
+    metadata: dict
+    path: Path | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def tiers(self) -> tuple[str, ...]:
+        """Tier ids the model answers for."""
+        return tuple(self.pipelines)
+
+    @property
+    def rules(self) -> str:
+        """The SME rule set whose statuses the model reads (e.g. ``"SME-2026"``)."""
+        return self.features.rules
+
+    @property
+    def features(self) -> ReadinessFeatures:
+        """The fitted feature builder shared by every tier."""
+        return next(iter(self.pipelines.values()))["features"]
+
+    def judge(self, clean: pd.DataFrame) -> Judge:
+        """The engine's verdict on ``clean`` under the model's rule set, new applications."""
+        return self.features.judge(clean)
+
+    def _verdict(self, clean: pd.DataFrame, judge: Judge | None) -> Judge:
+        usable = (judge is not None and judge.ruleset.sme.id == self.rules and not judge.env.flags["review"]
+                  and judge.n == len(clean))
+        return judge if usable else self.judge(clean)
+
+    def predict_proba(self, clean: pd.DataFrame, *, judge: Judge | None = None,
+                      tiers=None) -> dict[str, np.ndarray]:
+        """Probability of certification per tier, for every firm.
+
+        Parameters
+        ----------
+        clean : pandas.DataFrame
+            Clean profiles from :func:`webapp.engine.inputs.validate_profiles` (unknown = NaN); any number
+            of known fields, none needed.
+        judge : Judge, optional
+            The engine's verdict on the same rows. Reused when it was judged under the model's rule set
+            as new applications (the batch path); otherwise the rows are judged again.
+        tiers : iterable of str, optional
+            Tiers to answer for (default all).
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            float64 in [0.001, 0.999] per tier, one per firm, in row order. Where a tier's rules are
+            certainly not met for a firm known not to hold the title, and the training data never saw such
+            a firm certified (``gate_not_met`` in the metadata), the probability is the floor, 0.001,
+            without walking the trees.
+        """
+        verdict = self._verdict(clean, judge)
+        wanted = tuple(tiers) if tiers is not None else self.tiers
+        n = len(clean)
+        out = {t: np.full(n, P_FLOOR) for t in wanted}
+        gates = {t: self.metadata.get("tiers", {}).get(t, {}).get("gate_not_met", False) for t in wanted}
+        for start in range(0, n, CHUNK_ROWS):
+            stop = min(start + CHUNK_ROWS, n)
+            part = _slice_tiers(verdict.tiers, start, stop)
+            feats = self.features.features(clean.iloc[start:stop], _Verdict(part))
+            for t in wanted:
+                rows = ~self.features.gated(feats, t) if gates[t] else slice(None)
+                if gates[t] and not rows.any():
+                    continue
+                proba = self.pipelines[t]["classifier"].predict_proba(feats[rows])[:, 1]
+                out[t][start:stop][rows] = clip_probability(proba)
+        return out
+
+    def drivers(self, clean: pd.DataFrame, tier_id: str, k: int = 3, *,
+                judge: Judge | None = None) -> list[list[dict]]:
+        """The fields that would raise the probability of ``tier_id`` most, per firm (see readiness_explain)."""
+        from webapp.engine.readiness_explain import drivers
+
+        return drivers(self, clean, tier_id, k=k, judge=judge)
+
+    def summary(self) -> dict:
+        """What a report cites: version, what it was trained on, when, the headline metrics, the file."""
+        meta = self.metadata
+        return {"version": meta.get("model_version"), "trained_on": meta.get("trained_on"),
+                "trained_at": meta.get("trained_at"), "rules": meta.get("rules", {}).get("sme"),
+                "metrics_summary": meta.get("metrics_summary", {}),
+                "tiers_trained_on": {t: meta.get("tiers", {}).get(t, {}).get("trained_on") for t in self.tiers},
+                "path": str(self.path) if self.path else None}
+
+    def describe(self) -> str:
+        """One line naming the artefact and what it was trained on."""
+        meta = self.metadata
+        where = f" from {self.path}" if self.path else ""
+        return (f"readiness model {meta.get('model_version')} ({meta.get('trained_on')}, trained "
+                f"{meta.get('trained_at')}, rules {self.rules}){where}")
+
+
+def readiness_json(model: ReadinessModel, clean: pd.DataFrame, *, judge: Judge | None = None, k: int = 3) -> dict:
+    """The ``readiness`` block of the assess contract for the firm in ``clean`` (one row).
+
+    Parameters
+    ----------
+    model : ReadinessModel
+    clean : pandas.DataFrame
+        One clean profile (a frame of one row).
+    judge : Judge, optional
+        The engine's verdict on that row (reused when judged under the model's rule set).
+    k : int
+        Drivers per tier.
+
+    Returns
+    -------
+    dict
+        ``{tier_id: {"probability": float, "drivers": [{"field", "current", "target", "delta"}]}, ...,
+        "_model": {"version", "trained_on", "trained_at", "metrics_summary", ...}}``.
+    """
+    if len(clean) != 1:
+        raise ValueError(f"readiness_json takes one firm, got {len(clean)} rows")
+    verdict = model._verdict(clean, judge)
+    probs = model.predict_proba(clean, judge=verdict)
+    out: dict = {}
+    for tier in model.tiers:
+        out[tier] = {"probability": round(float(probs[tier][0]), 4),
+                     "drivers": model.drivers(clean, tier, k=k, judge=verdict)[0]}
+    out["_model"] = model.summary()
+    return out
+
+
+def readiness_columns(model: ReadinessModel, clean: pd.DataFrame, *, judge: Judge | None = None,
+                      valid: np.ndarray | None = None) -> pd.DataFrame:
+    """Batch columns ``<tier>_readiness`` (probability, 0-1) for every firm of ``clean``.
+
+    Parameters
+    ----------
+    model : ReadinessModel
+    clean : pandas.DataFrame
+        Clean profiles.
+    judge : Judge, optional
+        The engine's verdict on the same rows (reused when judged under the model's rule set).
+    valid : numpy.ndarray of bool, optional
+        Rows whose input was valid; the others get NaN (as the batch leaves their results empty).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``clean``; one float64 column per tier.
+    """
+    probs = model.predict_proba(clean, judge=judge)
+    cols = {f"{t}_readiness": np.round(p, 4) if valid is None else np.where(valid, np.round(p, 4), np.nan)
+            for t, p in probs.items()}
+    return pd.DataFrame(cols, index=clean.index)
+
+
+def load_model(path=None) -> ReadinessModel:
+    """Load a readiness model: ``path``, or the newest valid artefact (see readiness_store.load_model)."""
+    from webapp.engine.readiness_store import load_model as _load
+
+    return _load(path)

@@ -1,0 +1,245 @@
+"""Build a readiness model end to end: from the simulated population, or from a file of real outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from webapp.engine.population import TIERS, simulate_population
+from webapp.engine.population_params import load_population_params
+from webapp.engine.readiness import ReadinessModel
+from webapp.engine.readiness_explain import driver_targets
+from webapp.engine.readiness_train import (
+    VARIANTS,
+    Timer,
+    TrainConfig,
+    config_dict,
+    evaluate,
+    fit_tiers,
+    split_firms,
+    summarise,
+)
+
+SIMULATED, REAL = "simulated population", "real outcomes"
+_YES = {"1", "1.0", "true", "t", "yes", "y", "是", "有", "certified", "通过"}
+_NO = {"0", "0.0", "false", "f", "no", "n", "否", "无", "not certified", "未通过"}
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def train_readiness(profiles: pd.DataFrame, labels: pd.DataFrame, *, rules: str, trained_on: str, seed: int,
+                    masking: dict, data: dict, config: TrainConfig | None = None, base: ReadinessModel | None = None,
+                    command: str = "giantstep train") -> ReadinessModel:
+    """Train, calibrate and evaluate one pipeline per tier; return the model with its metadata.
+
+    Parameters
+    ----------
+    profiles : pandas.DataFrame
+        Clean profiles (complete for a simulated population; as given for real outcomes).
+    labels : pandas.DataFrame
+        ``<tier>_certified`` columns: 1, 0 or NaN (no outcome for that tier).
+    rules : str
+        SME rule set whose statuses are features.
+    trained_on : {"simulated population", "real outcomes"}
+    seed : int
+        Seeds the split, the masks and every estimator's ``random_state``.
+    masking : dict
+        data/population/labels.toml [masking].
+    data : dict
+        What the rows are (population info, or the outcomes file's name, hash and counts).
+    config : TrainConfig, optional
+    base : ReadinessModel, optional
+        Tiers this training cannot fit (too few outcomes) keep ``base``'s pipeline and metadata.
+    command : str
+        The command that reproduces this model, for the model card.
+
+    Returns
+    -------
+    ReadinessModel
+    """
+    config = config or TrainConfig()
+    timer = Timer()
+    parts = split_firms(len(profiles), config, np.random.default_rng(seed))
+    tiers = [t for t in TIERS if f"{t}_certified" in labels]
+    pipelines, info = fit_tiers(profiles, labels, parts, rules=rules, masking=masking, config=config, seed=seed,
+                                tiers=tiers)
+    if not pipelines:
+        raise ValueError(f"no tier has at least {config.min_class_rows} certified and {config.min_class_rows} "
+                         "not-certified firms in both the training and the calibration split")
+    timer.lap("fit")
+    features = next(iter(pipelines.values()))["features"]
+    now = _utc_now()
+    meta = {
+        "format": "giantstep-readiness/1", "model_version": f"readiness-{now:%Y%m%dT%H%M%SZ}",
+        "trained_at": now.isoformat(), "trained_on": trained_on, "command": command,
+        "rules": features_rules(features), "rule_versions": features.rule_versions_,
+        "libraries": _libraries(),
+        "tiers": {t: {"trained_on": trained_on, **info[t]} for t in pipelines},
+        "features": {"names": list(features.feature_names_out_), "monotonic_cst": features.monotonic_cst_.tolist()},
+        "data": data,
+        "training": {"seed": seed, "config": config_dict(config), "masking": masking,
+                     "split": {k: int(len(v)) for k, v in parts.items()}, "variants": list(VARIANTS)},
+    }
+    model = ReadinessModel(pipelines, meta)
+    test = parts["test"]
+    meta["metrics"] = evaluate(model, profiles.iloc[test], labels.iloc[test], masking, seed)
+    timer.lap("evaluate")
+    train = parts["train"]
+    meta["targets"] = driver_targets(profiles.iloc[train], labels.iloc[train], pipelines)
+    if base is not None:
+        _keep_base_tiers(model, base)
+    meta["metrics_summary"] = summarise(meta["metrics"])
+    meta["training"]["seconds"] = timer.steps
+    return model
+
+
+def features_rules(features) -> dict:
+    """Rule-set ids by family for the feature builder's rule set."""
+    from webapp.engine.readiness_features import _ruleset
+
+    return _ruleset(features.rules).versions()
+
+
+def _libraries() -> dict:
+    from webapp.engine.readiness_store import library_versions
+
+    return library_versions()
+
+
+def _keep_base_tiers(model: ReadinessModel, base: ReadinessModel) -> None:
+    """Carry over the tiers the new data could not fit, when the base model reads the same features."""
+    if base.metadata["features"]["names"] != model.metadata["features"]["names"]:
+        return
+    for tier in base.tiers:
+        if tier not in model.pipelines:
+            model.pipelines[tier] = base.pipelines[tier]
+            for key in ("tiers", "metrics", "targets"):
+                if tier in base.metadata.get(key, {}):
+                    model.metadata[key][tier] = base.metadata[key][tier]
+    order = [t for t in TIERS if t in model.pipelines]
+    model.pipelines = {t: model.pipelines[t] for t in order}
+    model.metadata["tiers"] = {t: model.metadata["tiers"][t] for t in order}
+
+
+def train_default(rows: int | None = None, seed: int | None = None, *, rules: str | None = None,
+                  config: TrainConfig | None = None) -> ReadinessModel:
+    """The default model: simulate the population (``data/population``), then train on it.
+
+    Parameters
+    ----------
+    rows, seed : int, optional
+        Population size and seed (defaults in population.toml [meta]); the seed also seeds training.
+    rules : str, optional
+        SME rule set (default: the one in force today).
+    config : TrainConfig, optional
+
+    Returns
+    -------
+    ReadinessModel
+    """
+    params = load_population_params()
+    timer = Timer()
+    pop = simulate_population(rows, seed=seed, rules=rules, params=params)
+    timer.lap("population")
+    command = "giantstep train" + (f" --rows {rows}" if rows else "") + (f" --seed {seed}" if seed else "") \
+        + (f" --rules {rules}" if rules else "")
+    model = train_readiness(pop.profiles, pop.labels, rules=pop.info["rules"]["sme"], trained_on=SIMULATED,
+                            seed=pop.info["seed"], masking=params.masking, data={"population": pop.info},
+                            config=config, command=command)
+    model.metadata["training"]["seconds"] = {**timer.steps, **model.metadata["training"]["seconds"]}
+    return model
+
+
+def _parse_outcome(values: pd.Series, column: str) -> tuple[np.ndarray, list[str]]:
+    text = values.astype(str).str.strip().str.lower()
+    out = np.full(len(text), np.nan)
+    out[text.isin(_YES).to_numpy()] = 1.0
+    out[text.isin(_NO).to_numpy()] = 0.0
+    bad = ~(text.isin(_YES) | text.isin(_NO) | text.isin({"", "nan", "none", "na"}))
+    problems = [f"row {i + 2}: {column} = {values.iloc[i]!r} is not yes/no" for i in np.flatnonzero(bad.to_numpy())]
+    return out, problems
+
+
+def read_outcomes(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict, list[str]]:
+    """Read a file of real outcomes: canonical fields plus ``<tier>_certified`` (yes/no) and ``<tier>_year``.
+
+    Parameters
+    ----------
+    path : str or Path
+        .csv, .xlsx or .parquet; headers as for ``giantstep batch``. An empty outcome cell means the
+        firm's result for that tier is not known (the row does not count for that tier).
+
+    Returns
+    -------
+    clean : pandas.DataFrame
+        Clean profiles of the rows whose input was valid.
+    labels : pandas.DataFrame
+        ``<tier>_certified`` (1, 0 or NaN) for the tiers the file has.
+    info : dict
+        File name, SHA-256, rows used and skipped, per tier known outcomes, positives and years.
+    problems : list of str
+        Skipped rows and unreadable outcome cells, one line each.
+    """
+    from webapp.engine.inputs import validate_profiles
+    from webapp.engine.template import read_table
+
+    path = Path(path)
+    raw = read_table(path).reset_index(drop=True)
+    columns = [t for t in TIERS if f"{t}_certified" in raw.columns]
+    if not columns:
+        raise ValueError(f"{path.name}: no outcome column; name one <tier>_certified for a tier of "
+                         f"{', '.join(TIERS)}")
+    clean, errors = validate_profiles(raw)
+    problems = [f"row {r.row}: {r.field} [{r.rule}]: {r.message_en}" for r in errors.itertuples()]
+    labels, info_tiers = {}, {}
+    for tier in columns:
+        values, bad = _parse_outcome(raw[f"{tier}_certified"], f"{tier}_certified")
+        problems += bad
+        labels[f"{tier}_certified"] = values
+    labels = pd.DataFrame(labels, index=raw.index)
+    keep = ~clean.index.isin(errors["index"])
+    clean, labels = clean[keep].reset_index(drop=True), labels[keep].reset_index(drop=True)
+    for tier in columns:
+        y = labels[f"{tier}_certified"]
+        years = pd.to_numeric(raw.loc[keep, f"{tier}_year"], errors="coerce") if f"{tier}_year" in raw else None
+        info_tiers[tier] = {"known": int(y.notna().sum()), "certified": int((y == 1).sum()),
+                            "years": None if years is None or years.isna().all()
+                            else [int(years.min()), int(years.max())]}
+    info = {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "rows": int(len(raw)),
+            "rows_used": int(keep.sum()), "rows_skipped": int((~keep).sum()), "tiers": info_tiers}
+    return clean, labels, info, problems
+
+
+def train_on_outcomes(path: str | Path, *, rules: str | None = None, seed: int | None = None,
+                      base: ReadinessModel | None = None, config: TrainConfig | None = None) -> tuple[ReadinessModel,
+                                                                                                     list[str]]:
+    """Retrain on real outcomes; tiers without enough outcomes keep ``base``'s (simulated) pipeline.
+
+    Returns
+    -------
+    model : ReadinessModel
+    problems : list of str
+        Skipped rows and unreadable cells of the file.
+    """
+    from webapp.engine.readiness_features import _ruleset
+
+    params = load_population_params()
+    clean, labels, info, problems = read_outcomes(path)
+    seed = int(seed if seed is not None else params.default_seed)
+    sme = _ruleset(rules).sme.id if rules else (base.rules if base is not None else _ruleset_today())
+    model = train_readiness(clean, labels, rules=sme, trained_on=REAL, seed=seed, masking=params.masking,
+                            data={"outcomes": info}, config=config, base=base,
+                            command=f"giantstep train --labels {Path(path).name} --seed {seed}")
+    return model, problems
+
+
+def _ruleset_today() -> str:
+    from webapp.engine.assess import default_rule_book
+
+    return default_rule_book().select(None).sme.id
