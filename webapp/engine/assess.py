@@ -39,6 +39,25 @@ def default_cohorts() -> cohort_lib.CohortSet:
     return cohort_lib.load_cohorts(extra_dir=extra if extra.is_dir() else None)
 
 
+class _NoModel:
+    """Stands in for a readiness model that could not be loaded, and says why."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+@functools.cache
+def default_model():
+    """The newest valid readiness model (models/ or the instance folder), or why none could be loaded."""
+    from webapp.engine.readiness import load_model
+    from webapp.engine.readiness_store import ModelError
+
+    try:
+        return load_model()
+    except (ModelError, OSError, ValueError) as exc:
+        return _NoModel(str(exc))
+
+
 # The cohort that portrays each tier, for comparing a firm with the rung it aims at.
 TIER_COHORTS = {"innovative_sme": "tier_innovative_sme", "tech_sme": "tier_innovative_sme",
                 "srdi_sme": "tier_srdi_sme", "little_giant": "little_giant",
@@ -57,6 +76,7 @@ class Assessment:
     as_of: dt.date
     mode: str
     cohorts: cohort_lib.CohortSet | None = field(default=None, repr=False)
+    model: object | None = field(default=None, repr=False)
     extra_cohorts: tuple[str, ...] = ()
     _gaps: GapFinder | None = field(default=None, repr=False)
 
@@ -105,11 +125,30 @@ class Assessment:
             out["cohorts"] = {c: {"name_zh": self.cohorts[c].name_zh, "name_en": self.cohorts[c].name_en,
                                   "n_firms": _json_value(self.cohorts[c].n_firms), "as_of": self.cohorts[c].as_of,
                                   "kind": self.cohorts[c].kind} for c in ids}
+        if self.model is not None:
+            out["readiness"] = self.readiness(i)
         if advice:
             from webapp.engine.advice import advise
 
             out["advice"] = advise(out, self.profiles.iloc[i].to_dict())
         return out
+
+    def readiness(self, i: int) -> dict:
+        """Probability per tier with its drivers for firm ``i``, or why no model is available."""
+        if isinstance(self.model, _NoModel):
+            return {"_model": {"error": self.model.reason, "trained_on": None}}
+        from webapp.engine.readiness import readiness_json
+
+        judge = self.judge if self.judge.n == 1 else None
+        return readiness_json(self.model, self.profiles.iloc[[i]], judge=judge)
+
+    def readiness_frame(self) -> pd.DataFrame:
+        """Batch columns ``<tier>_readiness``; empty where input was invalid or no model is available."""
+        if self.model is None or isinstance(self.model, _NoModel):
+            return pd.DataFrame(index=self.profiles.index)
+        from webapp.engine.readiness import readiness_columns
+
+        return readiness_columns(self.model, self.profiles, judge=self.judge, valid=self.valid)
 
     def cohort_ids(self, i: int, next_tier_id: str | None) -> list[str]:
         """little_giant, the firm's own region/province/city, the next tier's portrait and any asked for."""
@@ -194,7 +233,7 @@ class Assessment:
 
 def assess(profiles: pd.DataFrame, *, rules: str | None = None, as_of: dt.date | None = None,
            mode: str = "new", rule_book: RuleBook | None = None, first_line: int = 2,
-           cohorts: cohort_lib.CohortSet | None | bool = None, extra_cohorts=()) -> Assessment:
+           cohorts: cohort_lib.CohortSet | None | bool = None, extra_cohorts=(), model=None) -> Assessment:
     """Validate and judge a frame of firm profiles against every tier.
 
     Parameters
@@ -215,6 +254,8 @@ def assess(profiles: pd.DataFrame, *, rules: str | None = None, as_of: dt.date |
         Cohorts for benchmarks (default: the built-in ones plus imported ones); False for none.
     extra_cohorts : sequence of str
         Cohort ids to benchmark against besides the firm's own (e.g. an imported portfolio).
+    model : ReadinessModel, optional
+        Readiness classifier (default: the newest valid artefact); False for none.
 
     Returns
     -------
@@ -234,7 +275,8 @@ def assess(profiles: pd.DataFrame, *, rules: str | None = None, as_of: dt.date |
     if unknown:
         raise ValueError(f"unknown cohort(s) {', '.join(unknown)}")
     return Assessment(profiles=clean, errors=errors, ruleset=ruleset, judge=judge, tier=tier, as_of=as_of,
-                      mode=mode, cohorts=cohorts or None, extra_cohorts=tuple(extra_cohorts))
+                      mode=mode, cohorts=cohorts or None, extra_cohorts=tuple(extra_cohorts),
+                      model=None if model is False else (model or default_model()))
 
 
 def _json_value(v):

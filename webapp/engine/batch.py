@@ -65,7 +65,7 @@ def assess_table(raw: pd.DataFrame, *, rules: str | None = None, as_of: dt.date 
     raw = raw.reset_index(drop=True)
     canonical, _ = normalise_columns(raw)
     result = assess(canonical, rules=rules, as_of=as_of, mode=mode, first_line=2, extra_cohorts=cohort_ids)
-    results = result.frame()
+    results = pd.concat([result.frame(), result.readiness_frame()], axis=1)
     if cohort_ids:
         results = pd.concat([results, result.percentile_frame(cohort_ids)], axis=1)
     col = "message_zh" if lang == "zh" else "message_en"
