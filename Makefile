@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test lint bench clean
+.PHONY: install model run demo test lint bench clean
 
 install: $(STAMP)
 
@@ -14,7 +14,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: install
+# The shipped readiness model is used when it loads with the installed libraries; otherwise train one
+# (about a minute) into models/.
+model: install
+	@$(BIN)/python -c "from webapp.engine.readiness import load_model; print(load_model().describe())" \
+		|| $(BIN)/giantstep train
+
+run: model
 	$(BIN)/giantstep serve --host 127.0.0.1 --port 5000
 
 demo: install

@@ -202,3 +202,26 @@ def test_batch_top_actions_column(runner, tmp_path):
     got = pd.read_csv(out)
     assert isinstance(got.loc[0, "top_actions"], str) and got.loc[0, "top_actions"]
     assert pd.isna(got.loc[1, "top_actions"])
+
+
+def test_assess_readiness_for_full_and_sparse_profiles(runner, profile_file, tmp_path):
+    """Every tier gets a probability, even for a sparse profile, and the model says what it rests on."""
+    full = json.loads(runner.invoke(main, ["assess", profile_file()]).stdout)["readiness"]
+    sparse_path = tmp_path / "sparse.json"
+    sparse_path.write_text(json.dumps({"revenue": 3000, "rd_expense": 120}), encoding="utf-8")
+    sparse = json.loads(runner.invoke(main, ["assess", str(sparse_path)]).stdout)["readiness"]
+    for result in (full, sparse):
+        assert result["_model"]["trained_on"] == "simulated population"
+        for tier in ("innovative_sme", "tech_sme", "srdi_sme", "little_giant", "single_champion"):
+            assert 0 <= result[tier]["probability"] <= 1
+            assert all({"field", "current", "target", "delta"} <= set(d) for d in result[tier]["drivers"])
+
+
+def test_batch_readiness_columns(runner, tmp_path):
+    """Batch adds <tier>_readiness, empty for an invalid row."""
+    src = tmp_path / "in.csv"
+    pd.DataFrame([make_profile(), make_profile(employees="many")]).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    assert runner.invoke(main, ["batch", str(src), "-o", str(out), "--top-actions", "no"]).exit_code == 0
+    got = pd.read_csv(out)
+    assert 0 <= got.loc[0, "little_giant_readiness"] <= 1 and pd.isna(got.loc[1, "little_giant_readiness"])

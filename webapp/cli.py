@@ -210,5 +210,15 @@ def cohorts_import(source, name, as_of):
     click.echo(f"cohort {name!r}: {len(good)} firms ({len(clean) - len(good)} rows skipped) -> {path}", err=True)
 
 
+def _register_model_commands() -> None:
+    """Add ``population`` and ``train`` (the readiness model's commands) to the group."""
+    from webapp.model_cli import population, train
+
+    main.add_command(population)
+    main.add_command(train)
+
+
+_register_model_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
