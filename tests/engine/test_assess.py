@@ -13,7 +13,7 @@ from webapp.engine.assess import assess
 
 def run(rules="SME-2022", mode="new", **overrides) -> dict:
     frame = pd.DataFrame([make_profile(**overrides)], dtype=object)
-    result = assess(frame, rules=rules, mode=mode)
+    result = assess(frame, rules=rules, mode=mode, cohorts=False, model=False)
     assert result.errors.empty, result.errors.to_dict("records")
     return result.to_dict(0)
 

@@ -46,7 +46,7 @@ def _base(base: dict) -> dict:
 
 
 def _judge(profile: dict, rules: str) -> dict:
-    result = assess(pd.DataFrame([profile], dtype=object), rules=rules)
+    result = assess(pd.DataFrame([profile], dtype=object), rules=rules, cohorts=False, model=False)
     assert result.errors.empty, result.errors.to_dict("records")
     return result.to_dict(0, gaps=False)["tiers"]
 
