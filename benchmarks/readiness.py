@@ -68,7 +68,8 @@ def main(argv=None) -> None:
     print(f"model: {model.describe()}")
     t = time.perf_counter()
     firms = _firms(args.rows)
-    print(f"built {args.rows:,} firms (simulated, fields hidden as users leave them) in {time.perf_counter() - t:.1f} s")
+    print(f"built {args.rows:,} firms (simulated, fields hidden as users leave them) "
+          f"in {time.perf_counter() - t:.1f} s")
     judge = model.judge(firms)
     batch, full = [], []
     for _ in range(args.repeats):

@@ -402,3 +402,19 @@ def test_train_command_default_writes_models_folder(model, tmp_path, monkeypatch
     card = (tmp_path / "out" / "MODEL_CARD.md").read_text(encoding="utf-8")
     for text in ("What it is not", "Held-out metrics", "Reliability", "simulated population", "giantstep train"):
         assert text in card
+
+
+def test_shipped_artefact_matches_the_installed_libraries():
+    """The default artefact in models/ loads (versions, rule tables, hash, types) and meets its own card."""
+    from webapp.engine.readiness_store import library_versions
+    from webapp.paths import MODELS_DIR
+
+    shipped = load_model(MODELS_DIR)
+    meta = shipped.metadata
+    assert meta["libraries"]["scikit-learn"] == library_versions()["scikit-learn"]
+    assert meta["trained_on"] == "simulated population" and set(shipped.tiers) == set(TIERS)
+    assert meta["artefact"]["bytes"] < 5_000_000
+    card = (MODELS_DIR / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert meta["model_version"] in card
+    gaps = [r["gap"] for by in meta["metrics"].values() for d in by.values() for r in d["reliability"] if r["n"] >= 500]
+    assert gaps and max(gaps) <= 0.05

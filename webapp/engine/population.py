@@ -26,6 +26,7 @@ from webapp.engine.population_draw import draw_profiles
 from webapp.engine.population_fit import cohort_check, fit_holder_marginals, with_cohort_means
 from webapp.engine.population_params import STRATA, PopulationParams, load_population_params
 from webapp.engine.rulebook import RuleBook, RuleSet
+from webapp.fields import REGISTRY
 
 TIERS = ("innovative_sme", "tech_sme", "srdi_sme", "little_giant", "single_champion")
 TITLE_OF = {"innovative_sme": "title_innovative", "srdi_sme": "title_srdi", "little_giant": "title_little_giant"}
@@ -48,9 +49,11 @@ class Population:
     def to_frame(self) -> pd.DataFrame:
         """Canonical fields (enums as codes, booleans as 1/0), ``stratum`` and ``<tier>_certified`` columns."""
         out = self.profiles.copy()
-        for name in out.columns:
-            if isinstance(out[name].dtype, pd.CategoricalDtype):
-                out[name] = out[name].astype(object)
+        for spec in REGISTRY:
+            if spec.kind == "enum":
+                out[spec.name] = out[spec.name].astype(object)
+            elif spec.kind == "bool" or spec.integer:
+                out[spec.name] = out[spec.name].astype("Int64")
         out["stratum"] = self.stratum
         return pd.concat([out, self.labels], axis=1)
 

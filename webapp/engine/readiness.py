@@ -12,6 +12,8 @@ Public API: :func:`load_model` (in :mod:`webapp.engine.readiness_store`, re-expo
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,9 +22,15 @@ import pandas as pd
 
 from webapp.engine.criteria import Judge
 from webapp.engine.readiness_features import ReadinessFeatures
-from webapp.engine.readiness_train import P_FLOOR, clip_probability
+from webapp.engine.readiness_train import P_FLOOR, clip_probability, openmp_threads
+from webapp.fields import REGISTRY
 
 CHUNK_ROWS = 16_384   # rows per prediction chunk: the feature block stays in cache while every tree walks it
+
+
+def _workers() -> int:
+    """Threads predicting chunks side by side (``GIANTSTEP_READINESS_WORKERS``, default: up to 2 cores)."""
+    return max(1, int(os.environ.get("GIANTSTEP_READINESS_WORKERS", min(2, os.cpu_count() or 1))))
 
 
 @dataclass
@@ -36,6 +44,22 @@ def _slice_tiers(tiers: dict, start: int, stop: int) -> dict[str, _TierSlice]:
     def part(a):
         return None if a is None else a[start:stop]
     return {t: _TierSlice(r.status[start:stop], part(r.score_lo), part(r.score_hi)) for t, r in tiers.items()}
+
+
+def complete_profiles(clean: pd.DataFrame) -> pd.DataFrame:
+    """``clean`` with every registry field present: a missing column is an unknown field (NaN, or None)."""
+    missing = [s for s in REGISTRY if s.name not in clean.columns]
+    if not missing:
+        return clean
+    extra = {}
+    for spec in missing:
+        if spec.kind == "enum":
+            extra[spec.name] = pd.Categorical([None] * len(clean), categories=spec.choices)
+        elif spec.kind == "text":
+            extra[spec.name] = np.full(len(clean), None, dtype=object)
+        else:
+            extra[spec.name] = np.full(len(clean), np.nan)
+    return pd.concat([clean, pd.DataFrame(extra, index=clean.index)], axis=1)
 
 
 class _Verdict:
@@ -98,7 +122,7 @@ class ReadinessModel:
         ----------
         clean : pandas.DataFrame
             Clean profiles from :func:`webapp.engine.inputs.validate_profiles` (unknown = NaN); any number
-            of known fields, none needed.
+            of known fields, none needed (a missing registry column counts as unknown).
         judge : Judge, optional
             The engine's verdict on the same rows. Reused when it was judged under the model's rule set
             as new applications (the batch path); otherwise the rows are judged again.
@@ -113,22 +137,37 @@ class ReadinessModel:
             a firm certified (``gate_not_met`` in the metadata), the probability is the floor, 0.001,
             without walking the trees.
         """
+        clean = complete_profiles(clean)
         verdict = self._verdict(clean, judge)
         wanted = tuple(tiers) if tiers is not None else self.tiers
         n = len(clean)
         out = {t: np.full(n, P_FLOOR) for t in wanted}
         gates = {t: self.metadata.get("tiers", {}).get(t, {}).get("gate_not_met", False) for t in wanted}
-        for start in range(0, n, CHUNK_ROWS):
-            stop = min(start + CHUNK_ROWS, n)
-            part = _slice_tiers(verdict.tiers, start, stop)
-            feats = self.features.features(clean.iloc[start:stop], _Verdict(part))
-            for t in wanted:
-                rows = ~self.features.gated(feats, t) if gates[t] else slice(None)
-                if gates[t] and not rows.any():
-                    continue
-                proba = self.pipelines[t]["classifier"].predict_proba(feats[rows])[:, 1]
-                out[t][start:stop][rows] = clip_probability(proba)
+        chunks = [(s, min(s + CHUNK_ROWS, n)) for s in range(0, n, CHUNK_ROWS)]
+
+        def run(chunk):
+            with openmp_threads():
+                self._predict_chunk(clean, verdict, wanted, gates, out, *chunk)
+
+        workers = min(_workers(), len(chunks))
+        if workers > 1:  # chunks are independent: each thread walks the trees on its own rows
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(run, chunks))
+        else:
+            for chunk in chunks:
+                run(chunk)
         return out
+
+    def _predict_chunk(self, clean, verdict, wanted, gates, out, start: int, stop: int) -> None:
+        """Predict rows ``start:stop`` into ``out`` (disjoint slices, so threads may share ``out``)."""
+        part = _slice_tiers(verdict.tiers, start, stop)
+        feats = self.features.features(clean.iloc[start:stop], _Verdict(part))
+        for t in wanted:
+            rows = ~self.features.gated(feats, t) if gates[t] else slice(None)
+            if gates[t] and not rows.any():
+                continue
+            proba = self.pipelines[t]["classifier"].predict_proba(feats[rows])[:, 1]
+            out[t][start:stop][rows] = clip_probability(proba)
 
     def drivers(self, clean: pd.DataFrame, tier_id: str, k: int = 3, *,
                 judge: Judge | None = None) -> list[list[dict]]:
@@ -175,12 +214,15 @@ def readiness_json(model: ReadinessModel, clean: pd.DataFrame, *, judge: Judge |
     """
     if len(clean) != 1:
         raise ValueError(f"readiness_json takes one firm, got {len(clean)} rows")
+    from webapp.engine.readiness_explain import drivers_by_tier
+
+    clean = complete_profiles(clean)
     verdict = model._verdict(clean, judge)
     probs = model.predict_proba(clean, judge=verdict)
+    drivers = drivers_by_tier(model, clean, model.tiers, k=k, judge=verdict)
     out: dict = {}
     for tier in model.tiers:
-        out[tier] = {"probability": round(float(probs[tier][0]), 4),
-                     "drivers": model.drivers(clean, tier, k=k, judge=verdict)[0]}
+        out[tier] = {"probability": round(float(probs[tier][0]), 4), "drivers": drivers[tier][0]}
     out["_model"] = model.summary()
     return out
 

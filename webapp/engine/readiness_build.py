@@ -13,6 +13,7 @@ from webapp.engine.population import TIERS, simulate_population
 from webapp.engine.population_params import load_population_params
 from webapp.engine.readiness import ReadinessModel
 from webapp.engine.readiness_explain import driver_targets
+from webapp.engine.readiness_features import ruleset_for
 from webapp.engine.readiness_train import (
     VARIANTS,
     Timer,
@@ -101,9 +102,7 @@ def train_readiness(profiles: pd.DataFrame, labels: pd.DataFrame, *, rules: str,
 
 def features_rules(features) -> dict:
     """Rule-set ids by family for the feature builder's rule set."""
-    from webapp.engine.readiness_features import _ruleset
-
-    return _ruleset(features.rules).versions()
+    return ruleset_for(features.rules).versions()
 
 
 def _libraries() -> dict:
@@ -227,19 +226,12 @@ def train_on_outcomes(path: str | Path, *, rules: str | None = None, seed: int |
     problems : list of str
         Skipped rows and unreadable cells of the file.
     """
-    from webapp.engine.readiness_features import _ruleset
-
     params = load_population_params()
     clean, labels, info, problems = read_outcomes(path)
     seed = int(seed if seed is not None else params.default_seed)
-    sme = _ruleset(rules).sme.id if rules else (base.rules if base is not None else _ruleset_today())
+    sme = ruleset_for(rules).sme.id if rules else (base.rules if base is not None else ruleset_for(None).sme.id)
     model = train_readiness(clean, labels, rules=sme, trained_on=REAL, seed=seed, masking=params.masking,
                             data={"outcomes": info}, config=config, base=base,
                             command=f"giantstep train --labels {Path(path).name} --seed {seed}")
     return model, problems
 
-
-def _ruleset_today() -> str:
-    from webapp.engine.assess import default_rule_book
-
-    return default_rule_book().select(None).sme.id

@@ -123,8 +123,11 @@ def model_card(meta: dict) -> str:
         f"Each training and calibration firm appears {meta['training']['masking']['copies']:g} times with fields "
         "hidden (all known, the quick-check fields only, or each field hidden with a random probability), so "
         "partial profiles get honest, wider answers. Per tier: HistGradientBoostingClassifier with monotonic "
-        "constraints and native missing values, then isotonic calibration (monotone in the score) on the "
-        f"calibration firms. Configuration: {meta['training']['config']}.", "",
+        "constraints and native missing values, then isotonic calibration (non-decreasing in the score) on the "
+        "calibration firms, one map per level of information (number of fields known: up to 15, up to 80, more), "
+        "since a quick check and a full profile with the same score need not share a certification rate; a "
+        "value change never changes the level, so monotonicity carries through. Configuration: "
+        f"{meta['training']['config']}.", "",
     ]
     rows = [[t, v.get("trained_on"), v.get("rows"), v.get("positives"), v.get("iterations"), v.get("gate_not_met")]
             for t, v in meta["tiers"].items()]
@@ -138,6 +141,13 @@ def model_card(meta: dict) -> str:
               "dependence between fields comes from assumed factor loadings, not from data.",
               "- The hidden part of an outcome (panel, quotas, market-share proof) is noise correlated with the "
               "firm's latent standing; no input measures it, so even a complete profile is uncertain.",
+              "- Calibration is fitted per level of information on the training mix of hidden fields; a profile "
+              "whose pattern of known fields is unusual for its level can be off by a few points (the reliability "
+              "tables show the three test patterns).",
+              "- A firm holding a tier's title is judged as a re-review; when the title fields are left empty the "
+              "model cannot tell an applicant from a holder, and its answer mixes both (enter the titles held).",
+              "- The features read the engine's statuses under the rule set above. For a profile judged under "
+              "another rule set, the model judges it again under its own; `_model.rules` says which.",
               "- The rules are those of the tables named above; a change of rule table makes the artefact refuse "
               "to load until it is retrained.", ""]
     return "\n".join(lines)

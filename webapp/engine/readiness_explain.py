@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from webapp.engine.criteria import Judge
-from webapp.engine.readiness_features import column, raw_directions
+from webapp.engine.readiness_features import HOLDER_TITLES, column, raw_directions
 from webapp.fields import FIELDS
 
 # Candidate fields; ratio fields name (base field, derived ratio) so the target scales with the firm.
@@ -27,7 +27,7 @@ LEVEL_FIELDS = ("class1_ip", "class1_ip_applied", "class1_ip_high_value", "class
                 "own_brand", "niche_share_high", "core_business_it", "title_innovative", "title_tech_sme",
                 "title_srdi")
 DRIVER_FIELDS = tuple(RATIO_FIELDS) + LEVEL_FIELDS
-MIN_DELTA = 0.001
+MIN_DELTA = 0.005   # half a point: smaller rises are steps of the calibration, not advice
 _SUBCOUNTS = ("class1_ip_applied", "class1_ip_high_value")
 
 
@@ -108,10 +108,11 @@ def _json(name: str, value: float):
 
 
 def _set(frame: pd.DataFrame, name: str, values: np.ndarray) -> None:
+    """Write float values (enum codes for an enum, NaN unknown) into ``frame[name]`` in the clean dtype."""
     spec = FIELDS[name]
     if spec.kind == "enum":
-        frame[name] = pd.Categorical(np.asarray(spec.choices, dtype=object)[values.astype(int)],
-                                     categories=spec.choices)
+        codes = np.where(np.isnan(values), -1, values).astype(int)
+        frame[name] = pd.Categorical.from_codes(codes, categories=spec.choices)
     else:
         frame[name] = values.astype(np.float64)
 
@@ -119,7 +120,7 @@ def _set(frame: pd.DataFrame, name: str, values: np.ndarray) -> None:
 def _candidates(clean: pd.DataFrame, targets: dict) -> tuple[list, pd.DataFrame]:
     """Moved copies of the firms: (firm position, field, current, target) per row, and the moved frame."""
     directions = raw_directions()
-    meta, frames = [], []
+    meta, moves = [], []
     for name in DRIVER_FIELDS:
         if name not in targets:
             continue
@@ -127,16 +128,23 @@ def _candidates(clean: pd.DataFrame, targets: dict) -> tuple[list, pd.DataFrame]
         target = _targets_for(clean, name, targets[name])
         ahead = target > current if directions[name] >= 0 else target < current
         movable = np.flatnonzero((np.isnan(current) | ahead) & ~np.isnan(target))
-        if not len(movable):
-            continue
-        moved = clean.iloc[movable].copy()
-        _set(moved, name, target[movable])
+        if len(movable):
+            moves.append((name, len(meta), movable, target[movable]))
+            meta += [(int(i), name, current[i], target[i]) for i in movable]
+    if not meta:
+        return meta, clean.iloc[:0]
+    # One take of every moved firm, then each field written into its own segment of rows.
+    moved = clean.iloc[np.array([m[0] for m in meta])].reset_index(drop=True)
+    for name, start, rows, values in moves:
+        col = column(moved, name).copy()
+        col[start:start + len(rows)] = values
+        _set(moved, name, col)
         if name in _SUBCOUNTS or name == "class1_ip_self":  # a sub-count never exceeds the total
-            total = column(moved, "class1_ip")
-            moved["class1_ip"] = np.where(np.isnan(total), total, np.maximum(total, target[movable]))
-        frames.append(moved)
-        meta += [(int(i), name, current[i], target[i]) for i in movable]
-    return meta, (pd.concat(frames, ignore_index=True) if frames else clean.iloc[:0])
+            total = column(moved, "class1_ip").copy()
+            seg = slice(start, start + len(rows))
+            total[seg] = np.where(np.isnan(total[seg]), total[seg], np.maximum(total[seg], values))
+            moved["class1_ip"] = total
+    return meta, moved
 
 
 def drivers(model, clean: pd.DataFrame, tier_id: str, k: int = 3, *, judge: Judge | None = None) -> list[list[dict]]:
@@ -158,22 +166,42 @@ def drivers(model, clean: pd.DataFrame, tier_id: str, k: int = 3, *, judge: Judg
     -------
     list of list of dict
         One list per firm, best first: ``{"field", "current", "target", "delta"}``; ``current`` is None
-        for an unknown field; ``delta`` is the rise in probability (only rises of at least 0.001).
+        for an unknown field; ``delta`` is the rise in probability (only rises of at least 0.005). The
+        tier's own title is never a driver.
     """
-    if tier_id not in model.pipelines:
-        raise KeyError(f"the readiness model has no tier {tier_id!r}; it has {list(model.tiers)}")
-    targets = model.metadata.get("targets", {}).get(tier_id, {})
-    base = model.predict_proba(clean, judge=judge, tiers=[tier_id])[tier_id]
-    meta, moved = _candidates(clean, targets)
-    out: list[list[dict]] = [[] for _ in range(len(clean))]
-    if not meta:
+    return drivers_by_tier(model, clean, [tier_id], k=k, judge=judge)[tier_id]
+
+
+def drivers_by_tier(model, clean: pd.DataFrame, tiers, k: int = 3, *,
+                    judge: Judge | None = None) -> dict[str, list[list[dict]]]:
+    """:func:`drivers` for several tiers at once: every moved profile is judged and predicted in one batch."""
+    from webapp.engine.readiness import complete_profiles
+
+    tiers = list(tiers)
+    unknown = [t for t in tiers if t not in model.pipelines]
+    if unknown:
+        raise KeyError(f"the readiness model has no tier {unknown[0]!r}; it has {list(model.tiers)}")
+    clean = complete_profiles(clean)
+    base = model.predict_proba(clean, judge=judge, tiers=tiers)
+    metas, frames = {}, []
+    for tier in tiers:
+        targets = dict(model.metadata.get("targets", {}).get(tier, {}))
+        targets.pop(HOLDER_TITLES.get(tier), None)  # holding the tier's own title is the outcome, not a lever
+        metas[tier], moved = _candidates(clean, targets)
+        frames.append(moved)
+    out = {t: [[] for _ in range(len(clean))] for t in tiers}
+    if not any(metas.values()):
         return out
-    after = model.predict_proba(moved, tiers=[tier_id])[tier_id]
-    firm = np.array([m[0] for m in meta])
-    delta = after - base[firm]
-    for j in np.lexsort((np.arange(len(meta)), -delta)):
-        i, name, current, target = meta[j]
-        if delta[j] >= MIN_DELTA and len(out[i]) < k:
-            out[i].append({"field": name, "current": _json(name, current), "target": _json(name, target),
-                           "delta": round(float(delta[j]), 4)})
+    after = model.predict_proba(pd.concat(frames, ignore_index=True), tiers=tiers)
+    offset = 0
+    for tier in tiers:
+        meta = metas[tier]
+        firm = np.array([m[0] for m in meta], dtype=int)
+        delta = after[tier][offset:offset + len(meta)] - base[tier][firm]
+        offset += len(meta)
+        for j in np.lexsort((np.arange(len(meta)), -delta)):
+            i, name, current, target = meta[j]
+            if delta[j] >= MIN_DELTA and len(out[tier][i]) < k:
+                out[tier][i].append({"field": name, "current": _json(name, current), "target": _json(name, target),
+                                     "delta": round(float(delta[j]), 4)})
     return out

@@ -65,7 +65,8 @@ HOLDER_TITLES = {"innovative_sme": "title_innovative", "srdi_sme": "title_srdi",
 
 
 @functools.cache
-def _ruleset(rules: str):
+def ruleset_for(rules: str | None):
+    """The shipped rule tables' rule set for an SME rule-set id (None: the one in force today), cached."""
     from webapp.engine.assess import default_rule_book
 
     return default_rule_book().select(rules)
@@ -128,7 +129,7 @@ class ReadinessFeatures(TransformerMixin, BaseEstimator):
 
     def fit(self, X=None, y=None):
         """Fix the feature list for the rule set (no data is learnt)."""
-        ruleset = _ruleset(self.rules)
+        ruleset = ruleset_for(self.rules)
         directions = raw_directions()
         raw = [s.name for s in REGISTRY if s.kind != "text"]
         self.tiers_ = tuple(ruleset.tiers)
@@ -161,7 +162,7 @@ class ReadinessFeatures(TransformerMixin, BaseEstimator):
 
     def judge(self, clean: pd.DataFrame) -> Judge:
         """The engine's verdict on ``clean`` under this rule set (new applications)."""
-        return Judge(clean, _ruleset(self.rules)).run()
+        return Judge(clean, ruleset_for(self.rules)).run()
 
     def features(self, clean: pd.DataFrame, judge: Judge | None = None) -> np.ndarray:
         """Feature matrix of ``clean``; ``judge`` is the engine's verdict on the same rows (new mode) if known.

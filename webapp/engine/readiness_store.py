@@ -25,11 +25,11 @@ import numpy as np
 import sklearn
 import skops
 import skops.io as sio
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.pipeline import Pipeline
 
 from webapp.engine.readiness import ReadinessModel
+from webapp.engine.readiness_calibration import InformationCalibratedClassifier
 from webapp.engine.readiness_features import ReadinessFeatures
 from webapp.paths import MODELS_DIR, instance_dir
 
@@ -38,8 +38,8 @@ DEFAULT_NAME = "readiness"
 # The only types beyond skops' own safe defaults an artefact may contain. Anything else is refused
 # before a single object is built.
 ALLOWED_TYPES = frozenset({
-    "sklearn.calibration._CalibratedClassifier",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "webapp.engine.readiness_calibration.InformationCalibratedClassifier",
     "webapp.engine.readiness_features.ReadinessFeatures",
 })
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]+\.skops$")
@@ -130,7 +130,7 @@ def _check_structure(obj, meta: dict, where: Path) -> dict:
     for tier, pipe in obj.items():
         ok = (isinstance(pipe, Pipeline) and [n for n, _ in pipe.steps] == ["features", "classifier"]
               and isinstance(pipe["features"], ReadinessFeatures)
-              and isinstance(pipe["classifier"], CalibratedClassifierCV)
+              and isinstance(pipe["classifier"], InformationCalibratedClassifier)
               and list(pipe["features"].feature_names_out_) == meta["features"]["names"])
         if not ok:
             raise ModelError(f"{where}: the {tier} pipeline is not the one its metadata describes")
