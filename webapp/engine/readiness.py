@@ -23,7 +23,7 @@ import pandas as pd
 from webapp.engine.criteria import Judge
 from webapp.engine.readiness_features import ReadinessFeatures
 from webapp.engine.readiness_train import P_FLOOR, clip_probability, openmp_threads
-from webapp.fields import REGISTRY
+from webapp.fields import FIELDS, REGISTRY
 
 CHUNK_ROWS = 16_384   # rows per prediction chunk: the feature block stays in cache while every tree walks it
 
@@ -47,7 +47,11 @@ def _slice_tiers(tiers: dict, start: int, stop: int) -> dict[str, _TierSlice]:
 
 
 def complete_profiles(clean: pd.DataFrame) -> pd.DataFrame:
-    """``clean`` with every registry field present: a missing column is an unknown field (NaN, or None)."""
+    """``clean`` with every registry field present (a missing column is an unknown field) and enums categorical."""
+    loose = [s.name for s in REGISTRY if s.kind == "enum" and s.name in clean.columns
+             and not isinstance(clean[s.name].dtype, pd.CategoricalDtype)]
+    if loose:
+        clean = clean.assign(**{n: pd.Categorical(clean[n], categories=FIELDS[n].choices) for n in loose})
     missing = [s for s in REGISTRY if s.name not in clean.columns]
     if not missing:
         return clean
