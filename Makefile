@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python -m benchmarks.engine --rows 1000000
 	$(BIN)/python -m benchmarks.batch --rows 200000
 	$(BIN)/python -m benchmarks.cohorts --rows 1000000
+	$(BIN)/python -m benchmarks.readiness --rows 1000000
 	$(BIN)/python -m benchmarks.reports
 	$(BIN)/python -m benchmarks.web
 
