@@ -58,10 +58,6 @@ def default_model():
         return _NoModel(str(exc))
 
 
-# The cohort that portrays each tier, for comparing a firm with the rung it aims at.
-TIER_COHORTS = {"innovative_sme": "tier_innovative_sme", "tech_sme": "tier_innovative_sme",
-                "srdi_sme": "tier_srdi_sme", "little_giant": "little_giant",
-                "single_champion": "tier_single_champion"}
 
 
 @dataclass
@@ -154,7 +150,7 @@ class Assessment:
         """little_giant, the firm's own region/province/city, the next tier's portrait and any asked for."""
         row = self.profiles.iloc[i]
         ids = cohort_lib.cohorts_for(row["province"], row["city"], available=self.cohorts.ids)
-        wanted = [TIER_COHORTS.get(next_tier_id or ""), *self.extra_cohorts]
+        wanted = [cohort_lib.TIER_COHORTS.get(next_tier_id or ""), *self.extra_cohorts]
         return ids + [c for c in wanted if c and c in self.cohorts.ids and c not in ids]
 
     def percentile_frame(self, cohort_ids) -> pd.DataFrame:

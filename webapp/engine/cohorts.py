@@ -47,6 +47,10 @@ _HERMITE = np.polynomial.hermite.hermgauss(64)
 
 
 RATIO_METRICS = ("invention_share", "grant_rate", "invention_density")
+# The cohort that portrays each tier, for comparing a firm with the rung it aims at.
+TIER_COHORTS = {"innovative_sme": "tier_innovative_sme", "tech_sme": "tier_innovative_sme",
+                "srdi_sme": "tier_srdi_sme", "little_giant": "little_giant",
+                "single_champion": "tier_single_champion"}
 
 
 class Distribution:

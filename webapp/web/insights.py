@@ -15,14 +15,13 @@ import logging
 from collections.abc import Mapping
 
 from webapp import fields
+from webapp.engine.cohorts import TIER_COHORTS
+from webapp.engine.dimensions import DIMENSIONS
 from webapp.web.i18n import fmt_number, fmt_value, localized
 from webapp.web.svg import inline_svg
 
 log = logging.getLogger(__name__)
 
-DIMENSIONS = ("scale", "quality", "influence", "globalisation")
-TIER_COHORTS = {"innovative_sme": "tier_innovative_sme", "tech_sme": "tier_innovative_sme",
-                "srdi_sme": "tier_srdi_sme", "little_giant": "little_giant", "single_champion": "tier_single_champion"}
 _WORDS = {"zh": {"vs": "相对于{c}", "median": "50 = 对标群体中位数", "title": "取得{t}"},
           "en": {"vs": "against {c}", "median": "50 = cohort median", "title": "{t} title"}}
 
@@ -166,7 +165,7 @@ def radar(result: dict, lang: str, names: dict[str, str]) -> dict | None:
                "values": [_num((dims[c].get(d) or {}).get("score")) for d in DIMENSIONS]} for c in chosen]
     rows = [{"axis": axes[i], "values": [fmt_number(s["values"][i], 0) if s["values"][i] is not None else "—"
                                         for s in series]} for i in range(len(DIMENSIONS))]
-    formula = localized(first.get(DIMENSIONS[0]) or {}, "formula", lang)
+    formula = localized(first.get(next(iter(DIMENSIONS))) or {}, "formula", lang)
     return {"chart": _svg("radar", axes, series, size=260, width=400, label="radar", pad=40), "series": series,
             "rows": rows, "formula": formula}
 

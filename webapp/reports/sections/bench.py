@@ -10,19 +10,12 @@ from reportlab.platypus import CondPageBreak, KeepTogether
 from webapp import fields
 from webapp.engine.advice_data import load_advice_data
 from webapp.engine.advice_roadmap import number
+from webapp.engine.cohorts import TIER_COHORTS
+from webapp.engine.dimensions import DIMENSIONS
 from webapp.reports import charts
 from webapp.reports.sections.common import Ctx, gap, table
 from webapp.reports.styles import FRAME_WIDTH
 
-DIMENSIONS = ("scale", "quality", "influence", "globalisation")
-# The cohort portraying each tier (as webapp.engine.assess.TIER_COHORTS), for the radar's second series.
-_TIER_COHORTS = {"innovative_sme": "tier_innovative_sme", "tech_sme": "tier_innovative_sme",
-                 "srdi_sme": "tier_srdi_sme", "little_giant": "little_giant",
-                 "single_champion": "tier_single_champion"}
-_DIM_NAMES = {"zh": {"scale": "技术规模", "quality": "技术质量", "influence": "技术影响力",
-              "globalisation": "技术全球化"},
-              "en": {"scale": "Scale", "quality": "Quality", "influence": "Influence",
-                     "globalisation": "Globalisation"}}
 _TEXT = {
     "zh": {"vs": "相对于{c}", "median": "50 = 对标群体中位数", "basis": "依据：{kind}，截至 {as_of}；来源：{src}",
            "radar_note": "各维度得分为该维度指标百分位的平均（0–100，50为对标群体中位数）；"
@@ -105,9 +98,9 @@ def _radar(ctx: Ctx) -> list:
     if not isinstance(dims, Mapping) or not dims:
         return [ctx.p(ctx.w["dims_na"], "small")]
     nxt = ctx.assessment.get("next_tier") or ""
-    wanted = ["little_giant", _TIER_COHORTS.get(nxt, f"tier_{nxt}")]
+    wanted = ["little_giant", TIER_COHORTS.get(nxt, f"tier_{nxt}")]
     chosen = list(dict.fromkeys(c for c in wanted if c in dims)) or list(dims)[:2]
-    names = [_DIM_NAMES[ctx.lang][d] for d in DIMENSIONS]
+    names = [DIMENSIONS[d][f"name_{ctx.lang}"] for d in DIMENSIONS]
     series = [{"name": _TEXT[ctx.lang]["vs"].format(c=cohort_name(ctx, c)),
                "values": [_dim(dims[c].get(d)) for d in DIMENSIONS]} for c in chosen]
     drawing = charts.radar(names, series, size=230, width=FRAME_WIDTH * 0.55, font=ctx.fonts.cjk)
