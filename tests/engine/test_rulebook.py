@@ -56,3 +56,11 @@ def test_rule_set_by_date():
     assert book.select(None, dt.date(2026, 4, 1)).sme.id == "SME-2026"
     with pytest.raises(ValueError, match="unknown SME rule set"):
         book.select("SME-2030")
+
+
+def test_every_form_the_loader_accepts_has_an_evaluator():
+    """The loader's forms and the engine's evaluators are the same set."""
+    from webapp.engine.criteria import RULE_FORMS
+    from webapp.engine.rulebook import _FORM_KEYS
+
+    assert set(RULE_FORMS) == set(_FORM_KEYS)

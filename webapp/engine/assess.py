@@ -12,7 +12,7 @@ import pandas as pd
 
 from webapp import fields
 from webapp.engine import cohorts as cohort_lib
-from webapp.engine.criteria import MET, Judge, status_names
+from webapp.engine.criteria import MET, VIA_NAMES, Judge, status_names
 from webapp.engine.dimensions import dimensions_json
 from webapp.engine.gaps import GapFinder
 from webapp.engine.inputs import validate_profiles
@@ -202,7 +202,7 @@ class Assessment:
         if res.route is not None:
             item["route"] = self._route_name(crit, int(res.route[i]))
         if res.via is not None:
-            item["via"] = (None, "held", "eligible")[int(res.via[i])] if res.status[i] == MET else None
+            item["via"] = VIA_NAMES[int(res.via[i])] if res.status[i] == MET else None
         if finder is not None:
             item["gap"] = finder.gap(crit, i)
         return item

@@ -246,4 +246,4 @@ _FORMS = {
     "prerequisite": Judge._prerequisite,
     "manual": Judge._manual,
 }
-RULE_FORMS = tuple(_FORMS)
+RULE_FORMS = tuple(_FORMS)  # the evaluator forms a rule table may name (checked against rulebook)

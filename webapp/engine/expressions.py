@@ -335,7 +335,3 @@ def status_codes(result: Interval) -> np.ndarray:
     """Map a boolean interval to status codes: 1 met, 0 not met, -1 unknown."""
     return np.where(result.lo >= 1, 1, np.where(result.hi <= 0, 0, -1)).astype(np.int8)
 
-
-def is_finite_number(x: float) -> bool:
-    """True for a finite float."""
-    return isinstance(x, float | int) and math.isfinite(x)
