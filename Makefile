@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 # The shipped readiness model is used when it loads with the installed libraries; otherwise train one
 # (about a minute) into models/.
 model: install
-	@$(BIN)/python -c "from webapp.engine.readiness import load_model; print(load_model().describe())" \
+	@$(BIN)/python -c "from webapp.engine.readiness.store import load_model; print(load_model().describe())" \
 		|| $(BIN)/giantstep train
 
 run: model

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from tests.factories import make_profiles
-from webapp.engine.assess import default_rule_book
+from webapp.engine import defaults
 from webapp.engine.batch import run_batch
 
 
@@ -24,7 +24,7 @@ def main(argv=None) -> None:
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
-    default_rule_book()
+    defaults.rule_book()
     with tempfile.TemporaryDirectory() as tmp:
         src, out, ref = Path(tmp, "in.csv"), Path(tmp, "out.csv"), Path(tmp, "ref.csv")
         make_profiles(args.rows, seed=2).to_csv(src, index=False, encoding="utf-8-sig")

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from webapp.engine.cohorts import COUNT_METRICS, benchmark, load_cohorts, percentile_of
+from webapp.engine.cohorts.store import COUNT_METRICS, benchmark, load_cohorts, percentile_of
 
 BUDGET_S = 5.0
 

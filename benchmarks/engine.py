@@ -13,7 +13,8 @@ import time
 import numpy as np
 
 from tests.factories import make_profiles
-from webapp.engine.assess import assess, default_rule_book
+from webapp.engine import defaults
+from webapp.engine.assess import assess
 
 
 def _peak_mb() -> float:
@@ -27,7 +28,7 @@ def main(argv=None) -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--rules", default="SME-2026")
     args = ap.parse_args(argv)
-    default_rule_book()
+    defaults.rule_book()
     t0 = time.perf_counter()
     frame = make_profiles(args.rows, seed=1)
     print(f"generated {args.rows:,} profiles in {time.perf_counter() - t0:.1f} s "

@@ -16,12 +16,12 @@ import time
 import numpy as np
 import pandas as pd
 
-from webapp.engine.population import simulate_population
-from webapp.engine.population_params import load_population_params
-from webapp.engine.readiness import readiness_columns, readiness_json
-from webapp.engine.readiness_build import train_default
-from webapp.engine.readiness_store import ModelError, load_model, save_model
-from webapp.engine.readiness_train import mask_profiles
+from webapp.engine.readiness.build import train_default
+from webapp.engine.readiness.model import readiness_columns, readiness_json
+from webapp.engine.readiness.population.params import load_population_params
+from webapp.engine.readiness.population.simulate import simulate_population
+from webapp.engine.readiness.store import ModelError, load_model, save_model
+from webapp.engine.readiness.train import mask_profiles
 
 
 def _peak_mb() -> float:

@@ -152,10 +152,7 @@ def test_assess_carries_benchmarks_and_dimensions(runner, profile_file):
 
 def test_cohort_import_then_use_everywhere(runner, tmp_path, monkeypatch):
     """An imported cohort is listed, usable in assess --cohort and in batch --cohorts."""
-    from webapp.engine import assess as assess_module
-
     monkeypatch.setenv("GIANTSTEP_INSTANCE_DIR", str(tmp_path / "inst"))
-    assess_module.default_cohorts.cache_clear()
     rows = [make_profile(firm_name=f"F{i}", rd_expense=100 + 50 * i) for i in range(20)]
     src = tmp_path / "portfolio.csv"
     pd.DataFrame(rows).to_csv(src, index=False)
@@ -173,7 +170,6 @@ def test_cohort_import_then_use_everywhere(runner, tmp_path, monkeypatch):
     assert "pct_my_portfolio_rd_ratio" in pd.read_csv(out).columns
     assessed = runner.invoke(main, ["assess", str(_write(tmp_path, make_profile())), "--cohort", "nope"])
     assert assessed.exit_code == 2 and "nope" in assessed.stderr
-    assess_module.default_cohorts.cache_clear()
 
 
 def _write(tmp_path, profile):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -10,33 +9,9 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from webapp import __version__, fields
-
-RULE_CHOICES = ("SME-2022", "SME-2026")
-
-
-class InputProblem(click.ClickException):
-    """Bad input: one line per problem on stderr, exit status 2, no traceback."""
-
-    exit_code = 2
-
-    def __init__(self, lines: list[str]):
-        super().__init__("\n".join(lines))
-        self.lines = lines
-
-    def show(self, file=None):
-        """Print one line per problem."""
-        for line in self.lines:
-            click.echo(line, err=True)
-
-
-def _date(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-05-31") from None
+from webapp import __version__, fields, paths
+from webapp.cli_support import RULE_SET, Group, InputProblem, parse_date
+from webapp.engine import defaults
 
 
 def _error_lines(errors: pd.DataFrame, lang: str, *, with_row: bool) -> list[str]:
@@ -61,7 +36,7 @@ def _read_profile(path: Path, lang: str) -> dict:
     return doc
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="giantstep")
 def main():
     """GiantStep: where a firm stands on the 专精特新 ladder and what to do next."""
@@ -69,8 +44,8 @@ def main():
 
 @main.command()
 @click.argument("profile", type=click.Path(path_type=Path))
-@click.option("--rules", type=click.Choice(RULE_CHOICES), help="SME rule set (default: the one in force on --as-of).")
-@click.option("--as-of", callback=_date, help="Assessment date, YYYY-MM-DD (default today).")
+@click.option("--rules", type=RULE_SET, help="SME rule set (default: the one in force on --as-of).")
+@click.option("--as-of", callback=parse_date, help="Assessment date, YYYY-MM-DD (default today).")
 @click.option("--mode", type=click.Choice(("new", "review")), default="new", show_default=True,
               help="new application or re-review (复核) of a title already held.")
 @click.option("--format", "fmt", type=click.Choice(("json", "text")), default="json", show_default=True)
@@ -116,8 +91,8 @@ def assess(profile, rules, as_of, mode, fmt, lang, cohort_ids, pdf_path):
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Output file: .csv, .xlsx or .parquet.")
-@click.option("--rules", type=click.Choice(RULE_CHOICES))
-@click.option("--as-of", callback=_date)
+@click.option("--rules", type=RULE_SET)
+@click.option("--as-of", callback=parse_date)
 @click.option("--mode", type=click.Choice(("new", "review")), default="new", show_default=True)
 @click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True,
               help="Language of the errors column.")
@@ -143,7 +118,7 @@ def batch(source, output, rules, as_of, mode, lang, cohort_ids, top_actions):
               help="Template file to write: .xlsx or .csv.")
 def template(output):
     """Write an input template with zh/en headers and one example row."""
-    from webapp.engine.template import write_template
+    from webapp.engine.io.template import write_template
 
     try:
         write_template(output)
@@ -171,20 +146,17 @@ def cohorts():
 @cohorts.command("list")
 def cohorts_list():
     """List the cohort ids with their size, date and metrics."""
-    from webapp.engine.assess import default_cohorts
-
-    for cid in default_cohorts().ids:
-        c = default_cohorts()[cid]
+    cohort_set = defaults.load(defaults.cohorts)
+    for cid in cohort_set.ids:
+        c = cohort_set[cid]
         click.echo(f"{cid:<24} {c.kind:<9} n={c.n_firms:<8g} as of {c.as_of:<10} {c.name_zh} / {c.name_en}")
 
 
 @cohorts.command("fit")
 def cohorts_fit():
     """Refit the built-in cohort distributions from data/cohorts/aggregates.csv (writes fitted.json)."""
-    from webapp.engine.cohort_fit import fit_all, fit_summary
-    from webapp.paths import DATA_DIR
-
-    folder = DATA_DIR / "cohorts"
+    from webapp.engine.cohorts.fit import fit_all, fit_summary
+    folder = paths.resolve().cohorts
     click.echo(fit_summary(fit_all(folder / "aggregates.csv", folder / "fitted.json")))
 
 
@@ -194,15 +166,14 @@ def cohorts_fit():
 @click.option("--as-of", "as_of", default=None, help="Date the rows describe (default today).")
 def cohorts_import(source, name, as_of):
     """Build an empirical cohort from real firm rows (CSV/XLSX/Parquet of canonical fields)."""
-    from webapp.engine.cohorts import import_cohort
-    from webapp.engine.inputs import validate_profiles
-    from webapp.engine.template import read_table
-    from webapp.paths import imported_cohorts_dir
+    from webapp.engine.cohorts.store import import_cohort
+    from webapp.engine.io.inputs import validate_profiles
+    from webapp.engine.io.template import read_table
 
     try:
         clean, errors = validate_profiles(read_table(source))
         good = clean[~clean.index.isin(errors["index"])]
-        path = import_cohort(good, name, imported_cohorts_dir(), as_of=as_of, source=str(source))
+        path = import_cohort(good, name, paths.resolve().imported_cohorts, as_of=as_of, source=str(source))
     except (OSError, ValueError) as exc:
         raise InputProblem([f"{source}: {exc}"]) from None
     for line in _error_lines(errors, "en", with_row=True):

@@ -7,23 +7,24 @@ from pathlib import Path
 
 import click
 
-RULE_CHOICES = ("SME-2022", "SME-2026")
+from webapp import paths
+from webapp.cli_support import RULE_SET, rule_book
 
 
 @click.command()
 @click.option("--rows", type=click.IntRange(min=100), default=None,
               help="Number of firms (default: data/population/population.toml [meta]).")
 @click.option("--seed", type=int, default=None, help="Seed of every draw (default: population.toml [meta]).")
-@click.option("--rules", type=click.Choice(RULE_CHOICES),
+@click.option("--rules", type=RULE_SET,
               help="SME rule set of the outcomes (default: in force today).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Output file: .csv, .xlsx or .parquet.")
 def population(rows, seed, rules, output):
     """Write a simulated population of firms with an outcome per tier, reproducible from --seed."""
-    from webapp.engine.population import simulate_population
-    from webapp.engine.template import write_table
+    from webapp.engine.io.template import write_table
+    from webapp.engine.readiness.population.simulate import simulate_population
 
-    pop = simulate_population(rows, seed=seed, rules=rules)
+    pop = simulate_population(rows, seed=seed, rules=rules, rule_book=rule_book())
     try:
         write_table(pop.to_frame(), output)
     except (OSError, ValueError) as exc:
@@ -41,31 +42,32 @@ def population(rows, seed, rules, output):
               help="Real outcomes: canonical fields plus <tier>_certified (yes/no) and <tier>_year columns.")
 @click.option("--rows", type=click.IntRange(min=1000), default=None, help="Simulated firms (without --labels).")
 @click.option("--seed", type=int, default=None, help="Seed of the population, split, masks and estimators.")
-@click.option("--rules", type=click.Choice(RULE_CHOICES),
+@click.option("--rules", type=RULE_SET,
               help="SME rule set the model reads (default: in force today).")
 @click.option("-o", "--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder to write to (default: models/ for the simulated default, "
                    "<instance>/models for real outcomes, as a new version).")
 def train(labels, rows, seed, rules, out_dir):
     """Train the readiness model on the simulated population, or retrain it on real outcomes (--labels)."""
-    from webapp.engine import readiness_build as build
-    from webapp.engine.readiness_store import ModelError, load_model, save_model
-    from webapp.paths import MODELS_DIR, instance_dir
+    from webapp.engine.readiness import build
+    from webapp.engine.readiness.store import ModelError, load_model, save_model
 
+    book = rule_book()
     if labels is None:
-        model, name, folder = build.train_default(rows, seed, rules=rules), "readiness", out_dir or MODELS_DIR
+        model, name, folder = build.train_default(rows, seed, rules=rules, rule_book=book), "readiness", \
+            out_dir or paths.resolve().models
     else:
         try:
-            base = load_model()
+            base = load_model(rule_book=book)
         except ModelError:
             base = None
         try:
-            model, problems = build.train_on_outcomes(labels, rules=rules, seed=seed, base=base)
+            model, problems = build.train_on_outcomes(labels, rules=rules, seed=seed, base=base, rule_book=book)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
         for line in problems:
             click.echo(f"skipped {line}", err=True)
-        name, folder = model.metadata["model_version"], out_dir or instance_dir() / "models"
+        name, folder = model.metadata["model_version"], out_dir or paths.resolve().retrained_models
     path = save_model(model, folder, name=name)
     _report(model, path)
 

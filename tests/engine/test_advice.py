@@ -11,10 +11,12 @@ import pandas as pd
 import pytest
 
 from tests.factories import make_profile
-from webapp.engine.advice import advise, themes_for, top_actions
-from webapp.engine.advice_data import AdviceDataError, load_advice_data
-from webapp.engine.advice_roadmap import Projection, growth_rates
-from webapp.engine.assess import assess, default_rule_book
+from webapp import paths
+from webapp.engine import defaults
+from webapp.engine.advice.advise import advise, themes_for, top_actions
+from webapp.engine.advice.data import AdviceDataError, load_advice_data
+from webapp.engine.advice.roadmap import Projection, growth_rates
+from webapp.engine.assess import assess
 
 AS_OF = dt.date(2026, 11, 26)
 ACTION_KEYS = {"id", "tier", "criterion", "title_zh", "title_en", "detail_zh", "detail_en", "amount", "unit",
@@ -146,7 +148,7 @@ def test_growth_rates_and_projection():
     assert rates["applications"]["rate"] is None
     profile = {"revenue": 121.0, "revenue_prev": 110.0, "revenue_prev2": 100.0, "rd_expense": 3.0,
                "rd_expense_prev": 3.0, "rd_expense_prev2": 3.0, "years_in_niche": 1.0}
-    proj = Projection(profile, load_advice_data(), default_rule_book().metrics)
+    proj = Projection(profile, load_advice_data(), defaults.rule_book().metrics)
     assert proj.first_year("revenue", ">=", 146.0) == 2              # 121 * 1.1 ** 2 = 146.41
     assert proj.first_year("years_in_niche", ">=", 3) == 2
     assert proj.first_year("rd_ratio", ">=", 0.03) is None           # flat R&D, growing revenue
@@ -166,7 +168,7 @@ def test_every_text_has_only_known_placeholders():
 
 def test_a_broken_data_file_names_the_entry(tmp_path):
     folder = tmp_path / "advice"
-    shutil.copytree(load_advice_data.__wrapped__.__globals__["DEFAULT_ADVICE_DIR"], folder)
+    shutil.copytree(paths.resolve().advice, folder)
     text = (folder / "planning.toml").read_text(encoding="utf-8")
     (folder / "planning.toml").write_text(text.replace('status = "assumption"', 'status = "guess"', 1),
                                           encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Tests for webapp.engine.cohort_fit: the published figures are reproduced, and the fit is reproducible."""
+"""Tests for webapp.engine.cohorts.fit: the published figures are reproduced, and the fit is reproducible."""
 
 import json
 from decimal import Decimal
@@ -7,9 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from webapp.engine.cohort_fit import POOL_FROM, REFERENCE, _target, fit_all, fit_summary, read_inputs
-from webapp.engine.cohorts import DATA_DIR, FAMILIES, METRICS
+from webapp import paths
+from webapp.engine.cohorts.fit import POOL_FROM, REFERENCE, _target, fit_all, fit_summary, read_inputs
+from webapp.engine.cohorts.store import FAMILIES, METRICS
 
+DATA_DIR = paths.resolve().cohorts
 AGGREGATES = DATA_DIR / "aggregates.csv"
 N_LG = 12192
 

@@ -9,9 +9,10 @@ import pytest
 
 from tests.factories import make_profile
 from webapp import fields
-from webapp.engine.assess import assess, default_rule_book
-from webapp.engine.criteria import Judge, bracket_points
-from webapp.engine.inputs import validate_profiles
+from webapp.engine import defaults
+from webapp.engine.assess import assess
+from webapp.engine.io.inputs import validate_profiles
+from webapp.engine.rules.criteria import Judge, bracket_points
 
 # How to put a metric at a value through the input fields (test machinery, not rules).
 SETTERS = {
@@ -38,7 +39,7 @@ def _set(metric: str, value: float) -> dict:
 def _bracket_cases():
     seen = set()
     for table_id in ("SME-2022", "SME-2026"):
-        rs = default_rule_book().select(table_id)
+        rs = defaults.rule_book().select(table_id)
         for crit in rs.criteria.values():
             if crit.form not in ("brackets", "best_of") or crit.id in seen:
                 continue
@@ -57,7 +58,7 @@ def _points(table_id: str, cid: str, option: int, overrides: dict, crit) -> tupl
     """Points of one option of a criterion for the factory profile with ``overrides``."""
     clean, errors = validate_profiles(pd.DataFrame([make_profile(**overrides)], dtype=object))
     assert errors.empty, errors.to_dict("records")
-    judge = Judge(clean, default_rule_book().select(table_id)).run()
+    judge = Judge(clean, defaults.rule_book().select(table_id)).run()
     b = crit.options[option]
     lo, hi = bracket_points(b, judge.env.evaluator.evaluate(b.metric))
     if len(crit.options) == 1:   # a single option is the criterion's own result
@@ -70,7 +71,7 @@ def _points(table_id: str, cid: str, option: int, overrides: dict, crit) -> tupl
                          list(_bracket_cases()))
 def test_bracket_edges_both_sides(table_id, cid, option, metric, edge, points, outside, lower):
     """On the edge a firm earns the bracket's points; one step outside it earns the next bracket's."""
-    crit = default_rule_book().select(table_id).criteria[cid]
+    crit = defaults.rule_book().select(table_id).criteria[cid]
     assert _points(table_id, cid, option, _set(metric, edge), crit) == (points, points)
     assert _points(table_id, cid, option, _set(metric, outside), crit) == (lower, lower)
 
@@ -85,7 +86,7 @@ def _atoms(expr):
 HARD_SINGLE_ATOM = [
     (t, c.id, *atom)
     for t in ("SME-2022", "SME-2026")
-    for c in default_rule_book().select(t).criteria.values()
+    for c in defaults.rule_book().select(t).criteria.values()
     if c.form == "test" and c.test is not None and len(list(_atoms(c.test))) == 1
     and len(c.test.names) == 1
     for atom in _atoms(c.test)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from webapp.engine.expressions import (
+from webapp.engine.rules.expressions import (
     Evaluator,
     ExpressionError,
     Interval,

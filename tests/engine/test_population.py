@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from webapp.engine.inputs import validate_profiles
-from webapp.engine.population import TIERS, simulate_population
-from webapp.engine.population_params import STRATA, PopulationParamsError, load_population_params
+from webapp import paths
+from webapp.engine.io.inputs import validate_profiles
+from webapp.engine.readiness.population.params import STRATA, PopulationParamsError, load_population_params
+from webapp.engine.readiness.population.simulate import TIERS, simulate_population
 from webapp.fields import REGISTRY
 from webapp.model_cli import population as population_command
-from webapp.paths import DATA_DIR
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +38,7 @@ def test_every_parameter_states_a_source_or_an_assumption():
 def test_an_undocumented_parameter_is_refused(tmp_path):
     """An entry without source or assumption fails with the file and the entry named."""
     folder = tmp_path / "population"
-    shutil.copytree(DATA_DIR / "population", folder)
+    shutil.copytree(paths.resolve().population, folder)
     text = (folder / "population.toml").read_text(encoding="utf-8")
     start = text.index("[quantities.asset_ratio]")
     block = text[start:text.index("[quantities.debt_ratio]")]

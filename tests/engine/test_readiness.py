@@ -18,14 +18,16 @@ from hypothesis import strategies as st
 from sklearn.preprocessing import FunctionTransformer
 
 from tests.factories import make_profile
-from webapp.engine import readiness_build, readiness_store
-from webapp.engine.inputs import validate_profiles
-from webapp.engine.population import TIERS, simulate_population
-from webapp.engine.population_params import load_population_params
-from webapp.engine.readiness import ReadinessModel, readiness_columns, readiness_json
-from webapp.engine.readiness_features import DECREASING, FREE, INCREASING, NOMINAL, ORDINAL, raw_directions
-from webapp.engine.readiness_store import ModelError, load_model, save_model
-from webapp.engine.readiness_train import mask_profiles
+from webapp import paths
+from webapp.engine import defaults
+from webapp.engine.io.inputs import validate_profiles
+from webapp.engine.readiness import build as readiness_build
+from webapp.engine.readiness.features import DECREASING, FREE, INCREASING, NOMINAL, ORDINAL, raw_directions
+from webapp.engine.readiness.model import ReadinessModel, readiness_columns, readiness_json
+from webapp.engine.readiness.population.params import load_population_params
+from webapp.engine.readiness.population.simulate import TIERS, simulate_population
+from webapp.engine.readiness.store import ModelError, load_model, save_model
+from webapp.engine.readiness.train import mask_profiles
 from webapp.fields import FIELDS, REGISTRY
 from webapp.model_cli import train as train_command
 
@@ -261,7 +263,7 @@ def test_foreign_or_stale_metadata_is_refused(saved, tmp_path, changes, message)
 def test_load_model_picks_the_newest_valid_and_says_which(model, tmp_path, monkeypatch):
     """Without a path: the newest valid artefact wins; a newer refused one is listed in the notes."""
     default_dir, instance = tmp_path / "models", tmp_path / "instance"
-    monkeypatch.setattr(readiness_store, "MODELS_DIR", default_dir)
+    monkeypatch.setenv("GIANTSTEP_MODELS_DIR", str(default_dir))
     monkeypatch.setenv("GIANTSTEP_INSTANCE_DIR", str(instance))
     older = copy.deepcopy(model)
     older.metadata["trained_at"] = "2026-01-01T00:00:00+00:00"
@@ -341,12 +343,11 @@ def test_readiness_columns_for_batch(model, firms):
 
 def test_a_judge_of_another_rule_set_is_not_reused(model, firms):
     """Statuses judged under SME-2022 are recomputed under the model's rule set, not trusted."""
-    from webapp.engine.assess import default_rule_book
-    from webapp.engine.criteria import Judge
+    from webapp.engine.rules.criteria import Judge
 
     _, masked = firms
     frame = masked.iloc[:30]
-    other = Judge(frame, default_rule_book().select("SME-2022")).run()
+    other = Judge(frame, defaults.rule_book().select("SME-2022")).run()
     for tier in model.tiers:
         np.testing.assert_array_equal(model.predict_proba(frame, judge=other)[tier],
                                       model.predict_proba(frame)[tier])
@@ -377,7 +378,7 @@ def test_retraining_on_real_outcomes(model, tmp_path):
 def test_train_command_writes_versioned_artefacts_for_outcomes(model, tmp_path, monkeypatch):
     """``giantstep train --labels`` writes a new version into the instance folder; the app then picks it."""
     default_dir, instance = tmp_path / "models", tmp_path / "instance"
-    monkeypatch.setattr(readiness_store, "MODELS_DIR", default_dir)
+    monkeypatch.setenv("GIANTSTEP_MODELS_DIR", str(default_dir))
     monkeypatch.setenv("GIANTSTEP_INSTANCE_DIR", str(instance))
     save_model(copy.deepcopy(model), default_dir)
     pop = simulate_population(2500, seed=41, rules="SME-2026")
@@ -392,7 +393,7 @@ def test_train_command_writes_versioned_artefacts_for_outcomes(model, tmp_path, 
 
 def test_train_command_default_writes_models_folder(model, tmp_path, monkeypatch):
     """``giantstep train`` (no labels) writes readiness.skops/json and MODEL_CARD.md to the output folder."""
-    def fake_train_default(rows, seed, rules=None):
+    def fake_train_default(rows, seed, rules=None, rule_book=None):
         return ReadinessModel(dict(model.pipelines), copy.deepcopy(model.metadata))
 
     monkeypatch.setattr(readiness_build, "train_default", fake_train_default)
@@ -406,15 +407,14 @@ def test_train_command_default_writes_models_folder(model, tmp_path, monkeypatch
 
 def test_shipped_artefact_matches_the_installed_libraries():
     """The default artefact in models/ loads (versions, rule tables, hash, types) and meets its own card."""
-    from webapp.engine.readiness_store import library_versions
-    from webapp.paths import MODELS_DIR
-
-    shipped = load_model(MODELS_DIR)
+    from webapp.engine.readiness.store import library_versions
+    models_dir = paths.resolve().models
+    shipped = load_model(models_dir)
     meta = shipped.metadata
     assert meta["libraries"]["scikit-learn"] == library_versions()["scikit-learn"]
     assert meta["trained_on"] == "simulated population" and set(shipped.tiers) == set(TIERS)
     assert meta["artefact"]["bytes"] < 5_000_000
-    card = (MODELS_DIR / "MODEL_CARD.md").read_text(encoding="utf-8")
+    card = (models_dir / "MODEL_CARD.md").read_text(encoding="utf-8")
     assert meta["model_version"] in card
     gaps = [r["gap"] for by in meta["metrics"].values() for d in by.values() for r in d["reliability"] if r["n"] >= 500]
     assert gaps and max(gaps) <= 0.05

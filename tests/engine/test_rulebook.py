@@ -6,7 +6,8 @@ import shutil
 
 import pytest
 
-from webapp.engine.rulebook import DEFAULT_RULES_DIR, RuleTableError, load_rule_book
+from webapp import paths
+from webapp.engine.rules.rulebook import RuleTableError, load_rule_book
 
 
 def test_shipped_tables_load_with_versions():
@@ -37,7 +38,7 @@ def test_verification_marks_follow_criteria_md():
 def test_broken_table_names_file_and_row(tmp_path, old, new, message):
     """A malformed row fails on load with the file name, the row and the problem."""
     rules = tmp_path / "rules"
-    shutil.copytree(DEFAULT_RULES_DIR, rules)
+    shutil.copytree(paths.resolve().rules, rules)
     path = rules / "SME-2022.toml"
     text = path.read_text(encoding="utf-8")
     start = text.index('id = "S22-H1"') if "S22-1" not in message else text.index('id = "S22-1"')
@@ -60,7 +61,7 @@ def test_rule_set_by_date():
 
 def test_every_form_the_loader_accepts_has_an_evaluator():
     """The loader's forms and the engine's evaluators are the same set."""
-    from webapp.engine.criteria import RULE_FORMS
-    from webapp.engine.rulebook import _FORM_KEYS
+    from webapp.engine.rules.criteria import RULE_FORMS
+    from webapp.engine.rules.rulebook import _FORM_KEYS
 
     assert set(RULE_FORMS) == set(_FORM_KEYS)

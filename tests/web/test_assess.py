@@ -123,17 +123,6 @@ def test_what_if_panel_present_with_base_profile(client):
     assert 'id="what-if"' in html and "data-base='" in html and "/static/js/whatif.js" in html
 
 
-def test_pdf_download_when_reports_pdf_missing(client, monkeypatch):
-    """While reports.pdf is not installed the download answers 404 with a note, not a crash."""
-    def unavailable(*args, **kwargs):
-        raise services.FeatureUnavailable("pdf")
-
-    monkeypatch.setattr(services, "render_pdf", unavailable)
-    client.post("/assess", data=form_data())
-    response = client.post("/assess/report.pdf")
-    assert response.status_code == 404 and "PDF" in response.text
-
-
 def test_pdf_download(client, monkeypatch):
     """The PDF view sends what render_pdf writes, as an attachment (STYLE sketch D)."""
     seen = {}

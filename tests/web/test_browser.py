@@ -6,8 +6,6 @@ import re
 
 import pytest
 
-from webapp.web import services
-
 pytestmark = pytest.mark.browser
 
 QUICK = {"firm_name": "杭州示例精密机械有限公司", "province": "浙江", "revenue": "8,000", "revenue_prev": "7000",
@@ -66,12 +64,8 @@ def test_full_form_error_then_result(page, live_server, screenshots):
     assert page.console_errors == []
 
 
-def test_pdf_download(page, live_server, screenshots, monkeypatch):
-    """The PDF button downloads the report (a stand-in writer while reports.pdf is not installed)."""
-    if not services.pdf_available():
-        monkeypatch.setattr(services, "pdf_available", lambda: True)
-        monkeypatch.setattr(services, "render_pdf",
-                            lambda result, fp, *, lang, **cover: fp.write(b"%PDF-1.4\n%stand-in\n"))
+def test_pdf_download(page, live_server, screenshots):
+    """The PDF button downloads the report the engine and reportlab write."""
     page.goto(live_server + "/assess")
     fill(page, QUICK)
     page.click("form.profile-form button[type=submit]")

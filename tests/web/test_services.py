@@ -53,15 +53,6 @@ def test_form_module_holds_no_thresholds():
     assert "NumberRange" not in source and "spec.lo" not in source and "spec.hi" not in source
 
 
-def test_pdf_seam(app, monkeypatch):
-    """Without reports.pdf the PDF call raises FeatureUnavailable (the page then hides the button)."""
-    import sys
-
-    monkeypatch.setitem(sys.modules, "webapp.reports.pdf", None)
-    with pytest.raises(services.FeatureUnavailable):
-        services.render_pdf({}, None, lang="zh")
-
-
 def test_insights_hidden_without_their_keys(app):
     """No benchmarks, readiness or advice key: each part is None, so the page shows a note instead."""
     with app.app_context():
@@ -84,15 +75,15 @@ def test_insights_drawn_with_the_pdf_chart_code(app):
     assert plan["actions"] and plan["actions"][0]["title"]
 
 
-def test_readiness_view_from_contract():
-    """Readiness entries give a percent and readable drivers per tier."""
-    result = {"tiers": {"little_giant": {"name_zh": "小巨人", "name_en": "Little giant"}},
-              "readiness": {"little_giant": {"probability": 0.375, "drivers": [
-                  {"field": "rd_expense", "current": 400, "target": 600, "delta": 0.12}]},
-                  "_model": {"card_summary_en": "trained on a simulated population"}}}
-    view = insights.readiness(result, "en")
-    assert view["rows"][0]["percent"] == 38 and view["rows"][0]["drivers"][0]["delta"] == "+12.0"
-    assert "simulated" in view["model"]
+def test_readiness_view_from_the_engine(app):
+    """The page's readiness rows are the engine's probabilities, and it says what the model rests on."""
+    with app.app_context():
+        result = services.assess_profile(make_profile()).result
+        view = insights.readiness(result, "en")
+        zh = insights.readiness(result, "zh")
+    probs = {tid: entry["probability"] for tid, entry in result["readiness"].items() if tid != "_model"}
+    assert [row["percent"] for row in view["rows"]] == [round(100 * p) for p in probs.values()]
+    assert "simulated population" in view["model"] and "模拟总体" in zh["model"]
 
 
 def test_inline_svg_moves_styles_to_attributes_and_prefixes_ids():

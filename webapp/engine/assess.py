@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 from dataclasses import dataclass, field
 
@@ -11,53 +10,20 @@ import numpy as np
 import pandas as pd
 
 from webapp import fields
-from webapp.engine import cohorts as cohort_lib
-from webapp.engine.criteria import MET, VIA_NAMES, Judge, status_names
-from webapp.engine.dimensions import dimensions_json
-from webapp.engine.gaps import GapFinder
-from webapp.engine.inputs import validate_profiles
-from webapp.engine.ladder import next_tier, place_on_ladder
-from webapp.engine.rulebook import RuleBook, RuleSet, load_rule_book
+from webapp.engine import defaults
+from webapp.engine.advice.advise import advise
+from webapp.engine.cohorts import store as cohort_lib
+from webapp.engine.cohorts.dimensions import dimensions_json
+from webapp.engine.io.inputs import validate_profiles
+from webapp.engine.readiness.model import ReadinessModel, readiness_columns, readiness_json
+from webapp.engine.rules.criteria import MET, VIA_NAMES, Judge, status_names
+from webapp.engine.rules.gaps import GapFinder
+from webapp.engine.rules.ladder import next_tier, place_on_ladder
+from webapp.engine.rules.rulebook import RuleBook, RuleSet
 
 MODES = ("new", "review")
 DERIVED_SHOWN = ("rd_ratio", "rd_ratio_prev", "main_share", "main_growth", "main_growth_avg2", "revenue_cagr2",
                  "net_margin", "rd_staff_share", "rd_2y")
-
-
-@functools.cache
-def default_rule_book() -> RuleBook:
-    """The rule book shipped in ``data/rules``, loaded once per process."""
-    return load_rule_book()
-
-
-@functools.cache
-def default_cohorts() -> cohort_lib.CohortSet:
-    """Built-in cohorts plus those imported into the instance folder, loaded once per process."""
-    from webapp.paths import imported_cohorts_dir
-
-    extra = imported_cohorts_dir()
-    return cohort_lib.load_cohorts(extra_dir=extra if extra.is_dir() else None)
-
-
-class _NoModel:
-    """Stands in for a readiness model that could not be loaded, and says why."""
-
-    def __init__(self, reason: str):
-        self.reason = reason
-
-
-@functools.cache
-def default_model():
-    """The newest valid readiness model (models/ or the instance folder), or why none could be loaded."""
-    from webapp.engine.readiness import load_model
-    from webapp.engine.readiness_store import ModelError
-
-    try:
-        return load_model()
-    except (ModelError, OSError, ValueError) as exc:
-        return _NoModel(str(exc))
-
-
 
 
 @dataclass
@@ -71,8 +37,9 @@ class Assessment:
     tier: np.ndarray
     as_of: dt.date
     mode: str
+    rule_book: RuleBook | None = field(default=None, repr=False)
     cohorts: cohort_lib.CohortSet | None = field(default=None, repr=False)
-    model: object | None = field(default=None, repr=False)
+    model: ReadinessModel | None = field(default=None, repr=False)
     extra_cohorts: tuple[str, ...] = ()
     _gaps: GapFinder | None = field(default=None, repr=False)
 
@@ -97,7 +64,7 @@ class Assessment:
         """The result contract of spec/assessment.md for firm ``i`` (position), JSON-ready.
 
         ``benchmarks`` adds the cohort percentiles and dimension scores, ``advice`` the recommendations and
-        roadmap (webapp.engine.advice).
+        roadmap (webapp.engine.advice.advise).
         """
         rs = self.ruleset
         tier = str(self.tier[i])
@@ -124,26 +91,18 @@ class Assessment:
         if self.model is not None:
             out["readiness"] = self.readiness(i)
         if advice:
-            from webapp.engine.advice import advise
-
-            out["advice"] = advise(out, self.profiles.iloc[i].to_dict())
+            out["advice"] = advise(out, self.profiles.iloc[i].to_dict(), rule_book=self.rule_book)
         return out
 
     def readiness(self, i: int) -> dict:
-        """Probability per tier with its drivers for firm ``i``, or why no model is available."""
-        if isinstance(self.model, _NoModel):
-            return {"_model": {"error": self.model.reason, "trained_on": None}}
-        from webapp.engine.readiness import readiness_json
-
+        """Probability per tier with its drivers for firm ``i``."""
         judge = self.judge if self.judge.n == 1 else None
         return readiness_json(self.model, self.profiles.iloc[[i]], judge=judge)
 
     def readiness_frame(self) -> pd.DataFrame:
         """Batch columns ``<tier>_readiness``; empty where input was invalid or no model is available."""
-        if self.model is None or isinstance(self.model, _NoModel):
+        if self.model is None:
             return pd.DataFrame(index=self.profiles.index)
-        from webapp.engine.readiness import readiness_columns
-
         return readiness_columns(self.model, self.profiles, judge=self.judge, valid=self.valid)
 
     def cohort_ids(self, i: int, next_tier_id: str | None) -> list[str]:
@@ -243,7 +202,7 @@ def assess(profiles: pd.DataFrame, *, rules: str | None = None, as_of: dt.date |
     mode : {"new", "review"}
         ``review`` judges a re-review of a title already held.
     rule_book : RuleBook, optional
-        Rule tables to use (default: those shipped in data/rules).
+        Rule tables to use (default: those of the rules folder in force, see webapp.paths).
     first_line : int
         Line number reported for the first row in errors (2 for a spreadsheet with a header).
     cohorts : CohortSet, optional
@@ -253,6 +212,13 @@ def assess(profiles: pd.DataFrame, *, rules: str | None = None, as_of: dt.date |
     model : ReadinessModel, optional
         Readiness classifier (default: the newest valid artefact); False for none.
 
+    Raises
+    ------
+    ValueError
+        An unknown mode, rule set or cohort id.
+    webapp.engine.defaults.StartupError
+        A default rule, cohort or model file that cannot be loaded.
+
     Returns
     -------
     Assessment
@@ -261,18 +227,22 @@ def assess(profiles: pd.DataFrame, *, rules: str | None = None, as_of: dt.date |
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; choose new or review")
     as_of = as_of or dt.date.today()
-    ruleset = (rule_book or default_rule_book()).select(rules, as_of)
+    book = rule_book or defaults.load(defaults.rule_book)
+    ruleset = book.select(rules, as_of)
     clean, errors = validate_profiles(profiles, first_line=first_line)
     judge = Judge(clean, ruleset, review=mode == "review").run()
     tier = place_on_ladder(judge.tiers, ruleset)
     if cohorts is None or cohorts is True:
-        cohorts = default_cohorts()
+        cohorts = defaults.load(defaults.cohorts)
     unknown = [c for c in extra_cohorts if cohorts is False or c not in cohorts.ids]
     if unknown:
         raise ValueError(f"unknown cohort(s) {', '.join(unknown)}")
+    if model is None:
+        model = defaults.load(defaults.model)
     return Assessment(profiles=clean, errors=errors, ruleset=ruleset, judge=judge, tier=tier, as_of=as_of,
-                      mode=mode, cohorts=cohorts or None, extra_cohorts=tuple(extra_cohorts),
-                      model=None if model is False else (model or default_model()))
+                      mode=mode, rule_book=book, cohorts=cohorts or None, extra_cohorts=tuple(extra_cohorts),
+                      model=model or None)
+
 
 
 def _json_value(v):

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from webapp.engine.assess import assess
-from webapp.engine.inputs import normalise_columns
-from webapp.engine.template import read_table, write_table
+from webapp.engine.io.inputs import normalise_columns
+from webapp.engine.io.template import read_table, write_table
 
 
 @dataclass
@@ -82,12 +82,13 @@ def assess_table(raw: pd.DataFrame, *, rules: str | None = None, as_of: dt.date 
 
 def _top_actions(result, lang: str) -> list[str]:
     """The three best next actions of each valid firm, as one text cell."""
-    from webapp.engine.advice import top_actions
+    from webapp.engine.advice.advise import top_actions
 
     ok = result.valid
     rows = range(len(ok))
     return top_actions([result.to_dict(i, benchmarks=False) if ok[i] else None for i in rows], n=3, lang=lang,
-                       profiles=[result.profiles.iloc[i].to_dict() if ok[i] else None for i in rows])
+                       profiles=[result.profiles.iloc[i].to_dict() if ok[i] else None for i in rows],
+                       rule_book=result.rule_book)
 
 
 def run_batch(source: str | Path, output: str | Path, *, rules: str | None = None, as_of: dt.date | None = None,

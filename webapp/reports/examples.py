@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from webapp.engine.advice import advise
+from webapp.engine.advice.advise import advise
 from webapp.engine.assess import assess
 from webapp.reports.pdf import render_pdf
 

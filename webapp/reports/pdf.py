@@ -5,7 +5,10 @@ from __future__ import annotations
 from reportlab import rl_config
 from reportlab.platypus import SimpleDocTemplate
 
-from webapp.engine.advice import advise
+from webapp.engine import defaults
+from webapp.engine.advice.advise import advise
+from webapp.engine.cohorts.store import CohortSet
+from webapp.engine.rules.rulebook import RuleBook
 from webapp.reports.sections import bench, cover, criteria, method, plan
 from webapp.reports.sections.common import WORDS, Ctx
 from webapp.reports.stationery import furniture_canvas
@@ -22,7 +25,8 @@ def _check(assessment: dict, lang: str) -> None:
 
 
 def build_story(assessment: dict, lang: str = "zh", *, consultant: str | None = None, client: str | None = None,
-                logo=None, fonts: FontSet | None = None) -> list:
+                logo=None, fonts: FontSet | None = None, rule_book: RuleBook | None = None,
+                cohorts: CohortSet | None = None) -> list:
     """The report as a list of flowables, without writing anything.
 
     Parameters
@@ -38,6 +42,9 @@ def build_story(assessment: dict, lang: str = "zh", *, consultant: str | None = 
         An image for the cover.
     fonts : FontSet, optional
         Default :func:`webapp.reports.styles.register_fonts`.
+    rule_book, cohorts : optional
+        The rule tables and cohorts the assessment was made with (default: the engine's, see
+        :mod:`webapp.engine.defaults`).
 
     Returns
     -------
@@ -45,8 +52,11 @@ def build_story(assessment: dict, lang: str = "zh", *, consultant: str | None = 
     """
     _check(assessment, lang)
     fonts = fonts or register_fonts()
-    advice = assessment.get("advice") if isinstance(assessment.get("advice"), dict) else advise(assessment)
-    ctx = Ctx(assessment=assessment, lang=lang, fonts=fonts, advice=advice)
+    rule_book = rule_book or defaults.load(defaults.rule_book)
+    cohorts = cohorts or defaults.load(defaults.cohorts)
+    advice = assessment.get("advice") if isinstance(assessment.get("advice"), dict) else \
+        advise(assessment, rule_book=rule_book)
+    ctx = Ctx(assessment=assessment, lang=lang, fonts=fonts, advice=advice, rule_book=rule_book, cohorts=cohorts)
     return [
         *cover.cover(ctx, consultant=consultant, client=client, logo=logo),
         *cover.summary(ctx),
@@ -60,7 +70,8 @@ def build_story(assessment: dict, lang: str = "zh", *, consultant: str | None = 
 
 
 def render_pdf(assessment: dict, fp, *, lang: str = "zh", invariant: bool = False, consultant: str | None = None,
-               client: str | None = None, logo=None, font: str | None = None) -> None:
+               client: str | None = None, logo=None, font: str | None = None, rule_book: RuleBook | None = None,
+               cohorts: CohortSet | None = None) -> None:
     """Write the PDF report to ``fp``, any binary file-like object (or a path).
 
     Parameters
@@ -72,15 +83,16 @@ def render_pdf(assessment: dict, fp, *, lang: str = "zh", invariant: bool = Fals
     lang : {"zh", "en"}
     invariant : bool
         Byte-stable output (fixed dates and ids), for tests.
-    consultant, client, logo
-        Cover details, see :func:`build_story`.
+    consultant, client, logo, rule_book, cohorts
+        See :func:`build_story`.
     font : str, optional
         A CJK TrueType font to embed (``.ttf``/``.ttc``, optional ``#index``); default
         ``$GIANTSTEP_CJK_FONT`` or a system font, else the built-in STSong-Light.
     """
     _check(assessment, lang)
     fonts = register_fonts(font)
-    story = build_story(assessment, lang, consultant=consultant, client=client, logo=logo, fonts=fonts)
+    story = build_story(assessment, lang, consultant=consultant, client=client, logo=logo, fonts=fonts,
+                        rule_book=rule_book, cohorts=cohorts)
     w = WORDS[lang]
     firm = assessment.get("firm_name") or ""
     versions = " · ".join(f"{k} {v}" for k, v in (assessment.get("rule_versions") or {}).items())

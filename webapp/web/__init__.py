@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask import Flask
 
+from webapp import paths
 from webapp.web import config, db, security, services
 
 
 def create_app(test_config: dict | None = None, *, instance_path: str | None = None) -> Flask:
     """Create and configure the GiantStep web application."""
-    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=instance_path or str(paths.resolve().instance))
     app.config.from_object(config.DefaultConfig)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)  # instance/config.py: SECRET_KEY, database URL ...

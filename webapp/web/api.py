@@ -59,8 +59,9 @@ def _read_request() -> tuple[dict, dict]:
     if not isinstance(doc, dict) or not isinstance(doc.get("profile", {}), dict):
         raise _bad("send one JSON object: {\"profile\": {canonical field: value, ...}}")
     rules, mode = doc.get("rules") or None, doc.get("mode") or "new"
-    if rules not in (None, *services.RULE_CHOICES) or mode not in services.MODES:
-        raise _bad(f"rules must be one of {services.RULE_CHOICES}, mode one of {services.MODES}")
+    choices = services.get_services().rule_choices
+    if rules not in (None, *choices) or mode not in services.MODES:
+        raise _bad(f"rules must be one of {choices}, mode one of {services.MODES}")
     try:
         as_of = dt.date.fromisoformat(doc["as_of"]) if doc.get("as_of") else None
     except (TypeError, ValueError):

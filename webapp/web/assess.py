@@ -82,12 +82,9 @@ def render_result(result: dict, profile: dict, *, options: dict, record=None):
 
 
 def pdf_response(result: dict, **cover):
-    """Send ``result`` as a PDF attachment (404 with a note while the PDF module is not installed)."""
+    """Send ``result`` as a PDF attachment."""
     buffer = io.BytesIO()
-    try:
-        services.render_pdf(result, buffer, lang=get_lang(), **cover)
-    except services.FeatureUnavailable:
-        abort(404, description=_("The PDF report is not available in this installation yet."))
+    services.render_pdf(result, buffer, lang=get_lang(), **cover)
     buffer.seek(0)
     name = f"giantstep-{result.get('as_of', 'assessment')}.pdf"
     return send_file(buffer, mimetype="application/pdf", as_attachment=True, download_name=name)

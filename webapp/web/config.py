@@ -10,9 +10,11 @@ class DefaultConfig:
     SQLALCHEMY_DATABASE_URI = None  # default: sqlite:///<instance>/giantstep.sqlite
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
-    # Engine resources (None: the files shipped in data/ and models/; cohorts also read instance/cohorts).
-    RULES_DIR = None
-    MODEL_PATH = None
+    # Engine folders (None: the GIANTSTEP_* environment variable of the same name, else the repository's data/,
+    # data/rules and models/); imported cohorts and retrained models live in the app's instance folder.
+    GIANTSTEP_DATA_DIR = None
+    GIANTSTEP_RULES_DIR = None
+    GIANTSTEP_MODELS_DIR = None
 
     # Request limits: forms are small; an XLSX/CSV upload for batch work stays under this.
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024

@@ -74,8 +74,7 @@ class ProfileFormBase(FlaskForm):
 
     lang = "zh"
     variant = HiddenField(default="quick")
-    rules = SelectField(_l("Rule set"), choices=_choices(("", _l("By assessment date")),
-                                                         *((r, r) for r in services.RULE_CHOICES)), default="")
+    rules = SelectField(_l("Rule set"), choices=_choices(("", _l("By assessment date"))), default="")
     as_of = DateField(_l("Assessment date"), validators=[Optional()])
     mode = SelectField(_l("Purpose"), choices=_choices(("new", _l("New application")),
                                                        ("review", _l("Re-review (复核)"))), default="new")
@@ -84,6 +83,8 @@ class ProfileFormBase(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.clean: dict = {}
+        self.rules.choices = _choices(("", _l("By assessment date")),
+                                      *((r, r) for r in services.get_services().rule_choices))
         if current_user.is_authenticated:
             self.client_id.choices = _choices(("", _l("Do not save")),
                                               *((str(c.id), c.name) for c in current_user.clients))

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import importlib
 import json
 import logging
 from collections.abc import Mapping
 
 from webapp import fields
-from webapp.engine.cohorts import TIER_COHORTS
-from webapp.engine.dimensions import DIMENSIONS
+from webapp.engine.cohorts.dimensions import DIMENSIONS
+from webapp.engine.cohorts.store import TIER_COHORTS
+from webapp.reports import charts
+from webapp.web import services
 from webapp.web.i18n import fmt_number, fmt_value, localized
 from webapp.web.svg import inline_svg
 
@@ -24,13 +25,6 @@ log = logging.getLogger(__name__)
 
 _WORDS = {"zh": {"vs": "相对于{c}", "median": "50 = 对标群体中位数", "title": "取得{t}"},
           "en": {"vs": "against {c}", "median": "50 = cohort median", "title": "{t} title"}}
-
-
-def _module(name: str):
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
 
 
 def _svg(drawing_fn, *args, label: str = "", pad: float = 0, **kwargs):
@@ -62,9 +56,6 @@ def _cached_svg(key: str):
 
 
 def _draw(drawing_fn, args, label, pad, kwargs):
-    charts = _module("webapp.reports.charts")
-    if charts is None:
-        return None
     try:
         drawing = getattr(charts, drawing_fn)(*args, **kwargs)
         return inline_svg(charts.to_svg(_padded(drawing, pad) if pad else drawing), label=label)
@@ -92,12 +83,10 @@ def _num(value) -> float | None:
 
 def _metric_label(metric: str, lang: str) -> tuple[str, str]:
     """(label, unit) of a benchmark metric, from the advice tables or the field registry."""
-    data = _module("webapp.engine.advice_data")
-    if data is not None:
-        labels = data.load_advice_data()
-        entry = labels.metric_labels.get(metric)
-        if entry:
-            return labels.metric_label(metric, lang), entry.get("unit", "number")
+    labels = services.get_services().advice_data
+    entry = labels.metric_labels.get(metric)
+    if entry:
+        return labels.metric_label(metric, lang), entry.get("unit", "number")
     if metric in fields.FIELDS:
         return fields.label(metric, lang), "number"
     return metric, "number"
@@ -107,11 +96,7 @@ def cohort_names(result: dict, lang: str) -> dict[str, str]:
     """Display names of the cohorts a result refers to."""
     names = {}
     entries = result.get("cohorts") if isinstance(result.get("cohorts"), Mapping) else {}
-    assess = _module("webapp.engine.assess")
-    try:
-        cohorts = assess.default_cohorts() if assess and hasattr(assess, "default_cohorts") else None
-    except (OSError, ValueError):
-        cohorts = None
+    cohorts = services.get_services().cohorts
     for cid in {*result.get("benchmarks", {}), *result.get("dimensions", {})}:
         entry = entries.get(cid)
         if isinstance(entry, Mapping) and localized(entry, "name", lang):

@@ -1,50 +1,50 @@
 """Engine resources loaded once per app, and the calls views make into the engine and reports.
 
-Optional parts (cohort benchmarks, the readiness model, advice, PDF and charts) are being built
-alongside the web app. Each is imported lazily: when it is missing the feature is hidden and the page
-says so, and when it lands it lights up without a change here (see ``_assess_kwargs`` and ``charts``).
+Every part (rule tables, cohorts, advice data, the readiness model) is loaded when the app is created, from
+the folders of :func:`webapp.paths.resolve` with the app's ``GIANTSTEP_*_DIR`` config keys and its instance
+folder; a file that cannot be loaded stops the start with one line naming it (``StartupError``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import inspect
-import logging
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from flask import Flask, current_app
 
-from webapp import fields
+from webapp import fields, paths
+from webapp.engine import defaults
+from webapp.engine.advice.advise import advise
+from webapp.engine.advice.data import AdviceData
 from webapp.engine.assess import assess
-from webapp.engine.inputs import validate_profiles
-from webapp.engine.rulebook import RuleBook, load_rule_book
+from webapp.engine.cohorts.store import CohortSet
+from webapp.engine.io.inputs import validate_profiles
+from webapp.engine.readiness.model import ReadinessModel
+from webapp.engine.rules.rulebook import RuleBook
+from webapp.reports.pdf import render_pdf as _render_pdf
 
-log = logging.getLogger(__name__)
-
-RULE_CHOICES = ("SME-2022", "SME-2026")
 MODES = ("new", "review")
 WHAT_IF_FIELDS = ("rd_expense", "rd_expense_prev", "revenue", "class1_ip", "class1_ip_applied")
 _NUMERIC_OR_BOOL = fields.NUMERIC_KINDS | {"bool"}
 
 
-class FeatureUnavailable(RuntimeError):
-    """An optional part (PDF, charts, cohorts, model) is not installed or not built yet."""
-
-
-@dataclass
+@dataclass(frozen=True)
 class Services:
-    """What one app keeps in memory: rule tables, cohorts and the readiness model."""
+    """What one app keeps in memory: its folders, rule tables, cohorts, advice data and readiness model."""
 
+    paths: paths.Paths
     rule_book: RuleBook
-    cohorts: Any = None
-    model: Any = None
-    notes: dict[str, str] = field(default_factory=dict)
-    assess_kwargs: dict[str, Any] = field(default_factory=dict)
+    cohorts: CohortSet
+    advice_data: AdviceData
+    model: ReadinessModel
+
+    @property
+    def rule_choices(self) -> tuple[str, ...]:
+        """SME rule-set ids a user may choose, from the rule tables."""
+        return self.rule_book.sme_ids()
 
 
 @dataclass
@@ -56,38 +56,21 @@ class Outcome:
 
 
 def init_app(app: Flask) -> None:
-    """Load the rule tables, cohorts and readiness model once; keep them on the app."""
-    services = Services(rule_book=load_rule_book(app.config.get("RULES_DIR")))
-    services.cohorts = _optional(services, "cohorts", "webapp.engine.assess", "default_cohorts", None)
-    services.model = _optional(services, "model", "webapp.engine.readiness", "load_model",
-                               app.config.get("MODEL_PATH"))
-    services.assess_kwargs = _assess_kwargs(services)
-    app.extensions["giantstep"] = services
+    """Load the rule tables, cohorts, advice data and readiness model once; keep them on the app.
+
+    Raises
+    ------
+    webapp.engine.defaults.StartupError
+        When a file cannot be loaded; the message is one line naming it.
+    """
+    where = paths.resolve(data=app.config.get("GIANTSTEP_DATA_DIR"), rules=app.config.get("GIANTSTEP_RULES_DIR"),
+                          models=app.config.get("GIANTSTEP_MODELS_DIR"), instance=app.instance_path)
+    app.extensions["giantstep"] = Services(where, *defaults.load_all(where))
 
 
 def get_services() -> Services:
     """Return the loaded engine resources for the current app."""
     return current_app.extensions["giantstep"]
-
-
-def _optional(services: Services, name: str, module: str, loader: str, path):
-    """Call ``module.loader(path)`` if that part exists; record why not otherwise."""
-    try:
-        load = getattr(importlib.import_module(module), loader)
-        return load(path) if path else load()
-    except (ImportError, AttributeError) as exc:
-        services.notes[name] = f"{module}.{loader} not available ({exc})"
-    except Exception as exc:  # noqa: BLE001 - a missing or stale artefact must not stop the app: log it, go on
-        services.notes[name] = f"{module}.{loader} failed: {exc}"
-        log.warning("GiantStep: %s unavailable: %s", name, exc)
-    return None
-
-
-def _assess_kwargs(services: Services) -> dict[str, Any]:
-    """Pass cohorts and model to the engine once its ``assess`` accepts them (STYLE.md: assess(..., cohorts, model))."""
-    params = inspect.signature(assess).parameters
-    extra = {"cohorts": services.cohorts, "model": services.model}
-    return {k: v for k, v in extra.items() if k in params and v is not None}
 
 
 # ------------------------------------------------------------------------------------------ profiles
@@ -151,26 +134,13 @@ def assess_profile(profile: dict, *, rules: str | None = None, as_of: dt.date | 
     """Assess one firm; the result is the JSON contract of spec/assessment.md (plus later keys)."""
     services = get_services()
     assessment = assess(profile_frame(profile), rules=rules or None, as_of=as_of, mode=mode,
-                        rule_book=services.rule_book, first_line=1, **services.assess_kwargs)
+                        rule_book=services.rule_book, first_line=1, cohorts=services.cohorts, model=services.model)
     if len(assessment.errors):
         return Outcome(None, assessment.errors)
     result = assessment.to_dict(0)
-    _add_advice(result, assessment.profiles, services)
+    result["advice"] = advise(result, clean_profile(assessment.profiles), rule_book=services.rule_book,
+                              data=services.advice_data)
     return Outcome(result, assessment.errors)
-
-
-def _add_advice(result: dict, clean: pd.DataFrame, services: Services) -> None:
-    """Recommendations and roadmap (``advice`` key) from webapp.engine.advice, when it is installed."""
-    if "advice" in result:
-        return
-    try:
-        from webapp.engine.advice import advise
-    except ImportError:
-        return
-    try:
-        result["advice"] = advise(result, clean_profile(clean), rule_book=services.rule_book)
-    except Exception:  # noqa: BLE001 - the result page must not fail because the roadmap did; the page says so
-        log.exception("GiantStep: advice failed; the result is shown without it")
 
 
 def summarise(result: dict) -> dict:
@@ -196,21 +166,10 @@ def table_info(table_id: str):
     return get_services().rule_book.tables.get(table_id)
 
 
-# ----------------------------------------------------------------------------------- reports, charts
-
-
-def pdf_available() -> bool:
-    """True when the PDF report module is installed."""
-    return importlib.util.find_spec("webapp.reports.pdf") is not None
+# ------------------------------------------------------------------------------------------- reports
 
 
 def render_pdf(result: dict, fp, *, lang: str, **cover) -> None:
-    """Write the PDF report of ``result`` to ``fp`` (``cover``: consultant and client names, when saved).
-
-    Raises FeatureUnavailable while ``webapp.reports.pdf`` is not installed.
-    """
-    try:
-        from webapp.reports.pdf import render_pdf as _render
-    except ImportError as exc:
-        raise FeatureUnavailable("pdf") from exc
-    _render(result, fp, lang=lang, **cover)
+    """Write the PDF report of ``result`` to ``fp`` (``cover``: consultant and client names, when saved)."""
+    services = get_services()
+    _render_pdf(result, fp, lang=lang, rule_book=services.rule_book, cohorts=services.cohorts, **cover)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 
 from reportlab.platypus import CondPageBreak, KeepTogether
 
 from webapp import fields
-from webapp.engine.advice_data import load_advice_data
-from webapp.engine.advice_roadmap import number
-from webapp.engine.cohorts import TIER_COHORTS
-from webapp.engine.dimensions import DIMENSIONS
+from webapp.engine.advice.data import load_advice_data
+from webapp.engine.advice.roadmap import number
+from webapp.engine.cohorts.dimensions import DIMENSIONS
+from webapp.engine.cohorts.store import TIER_COHORTS
 from webapp.reports import charts
 from webapp.reports.sections.common import Ctx, gap, table
 from webapp.reports.styles import FRAME_WIDTH
@@ -28,26 +27,15 @@ _TEXT = {
 }
 
 
-@functools.cache
-def _engine_cohorts() -> dict[str, dict[str, str]]:
-    """Names of the cohorts the engine ships, for results that carry only cohort ids."""
-    try:
-        from webapp.engine.assess import default_cohorts
-
-        cohorts = default_cohorts()
-        return {cid: {"name_zh": cohorts[cid].name_zh, "name_en": cohorts[cid].name_en} for cid in cohorts.ids}
-    except (ImportError, AttributeError, KeyError, OSError, ValueError):
-        return {}
-
-
 def cohort_name(ctx: Ctx, cid: str) -> str:
     """A cohort's display name: from the result's ``cohorts`` key or the engine's cohorts, else its id."""
     names = ctx.assessment.get("cohorts")
     entry = names.get(cid) if isinstance(names, Mapping) else None
     if isinstance(entry, Mapping) and ctx.t(entry):
         return ctx.t(entry)
-    entry = _engine_cohorts().get(cid)
-    return ctx.t(entry) if entry else cid
+    if cid in ctx.cohorts.ids:
+        return ctx.cohorts[cid].name_zh if ctx.lang == "zh" else ctx.cohorts[cid].name_en
+    return cid
 
 
 def basis_summary(ctx: Ctx, metrics: Mapping) -> tuple[str, str, str]:
@@ -161,5 +149,8 @@ def _fmt(ctx: Ctx, name: str, value) -> str:
 
     if isinstance(value, str):
         return value
-    unit = value_unit(name) if name in fields.FIELDS else load_advice_data().metric_labels.get(name, {}).get("unit", "")
+    if name in fields.FIELDS:
+        unit = value_unit(name, ctx.rule_book.metrics)
+    else:
+        unit = load_advice_data().metric_labels.get(name, {}).get("unit", "")
     return ctx.value(number(value), unit)

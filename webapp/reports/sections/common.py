@@ -8,7 +8,9 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import CondPageBreak, Paragraph, Spacer, Table, TableStyle
 
-from webapp.engine.advice_format import format_distance, format_value
+from webapp.engine.advice.format import format_distance, format_value
+from webapp.engine.cohorts.store import CohortSet
+from webapp.engine.rules.rulebook import RuleBook
 from webapp.reports.styles import ACCENT, FRAME_WIDTH, INK, RULE, STATUS_COLOURS, FontSet, get_styles, markup
 
 WORDS = {
@@ -103,6 +105,8 @@ class Ctx:
     lang: str
     fonts: FontSet
     advice: dict
+    rule_book: RuleBook
+    cohorts: CohortSet
     styles: dict = field(init=False)
     w: dict = field(init=False)
 

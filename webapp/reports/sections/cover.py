@@ -9,7 +9,7 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Image, KeepTogether, PageBreak, Table, TableStyle
 
-from webapp.engine.advice_roadmap import number
+from webapp.engine.advice.roadmap import number
 from webapp.reports import charts
 from webapp.reports.sections.common import Ctx, gap, table
 from webapp.reports.styles import ACCENT_LIGHT, FRAME_WIDTH, RULE

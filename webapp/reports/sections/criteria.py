@@ -5,8 +5,7 @@ from __future__ import annotations
 from reportlab.platypus import CondPageBreak
 
 from webapp import fields
-from webapp.engine.advice_format import format_choice
-from webapp.engine.assess import default_rule_book
+from webapp.engine.advice.format import format_choice
 from webapp.reports.sections.common import Ctx, gap, table
 from webapp.reports.styles import INK, STATUS_COLOURS
 
@@ -14,11 +13,10 @@ _UNITS = {"money": "wan", "pct": "pct", "count": "count", "bool": "bool"}
 OPS = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠", ">": ">", "<": "<", "in": "∈"}
 
 
-def value_unit(name: str | None) -> str:
-    """The unit code of a criterion's value: a derived metric's unit or the field's kind."""
+def value_unit(name: str | None, metrics) -> str:
+    """The unit code of a criterion's value: a derived metric's unit (from ``metrics``) or the field's kind."""
     if not name:
         return ""
-    metrics = default_rule_book().metrics
     if name in metrics:
         return metrics[name].unit
     spec = fields.FIELDS.get(name)
@@ -29,8 +27,8 @@ def value_unit(name: str | None) -> str:
     return _UNITS.get(spec.kind, "number")
 
 
-def _rule(tier: dict, cid: str):
-    table_ = default_rule_book().tables.get(tier.get("rules", ""))
+def _rule(ctx: Ctx, tier: dict, cid: str):
+    table_ = ctx.rule_book.tables.get(tier.get("rules", ""))
     return table_.criteria.get(cid) if table_ else None
 
 
@@ -43,7 +41,7 @@ def _value(ctx: Ctx, c: dict, rule) -> str:
         if value in spec.choices:
             labels = spec.choice_labels_zh if ctx.lang == "zh" else spec.choice_labels_en
             return labels[spec.choices.index(value)]
-    return ctx.value(value, value_unit(rule.value if rule else None))
+    return ctx.value(value, value_unit(rule.value if rule else None, ctx.rule_book.metrics))
 
 
 def _notes(ctx: Ctx, c: dict) -> list[str]:
@@ -125,7 +123,7 @@ def tier_table(ctx: Ctx, tid: str) -> list:
     head += f'　<font size="8" color="#61707d">{ctx.esc(tier.get("rules", ""))}</font>'
     rows, colours = [], []
     for r, c in enumerate(tier.get("criteria", []), 1):
-        rule = _rule(tier, c["id"])
+        rule = _rule(ctx, tier, c["id"])
         requirement = (rule.text_zh if ctx.lang == "zh" else rule.text_en) if rule else ""
         rows.append([c["id"], _criterion_cell(ctx, c), ctx.status_plain(c["status"]),
                      _value(ctx, c, rule), ctx.p(requirement, "cell_small"), _points(c)])

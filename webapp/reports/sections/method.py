@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from reportlab.platypus import PageBreak
 
 from webapp import fields
-from webapp.engine.assess import default_rule_book
 from webapp.reports.sections.bench import basis_summary, cohort_name
 from webapp.reports.sections.common import VERIFICATION, Ctx, gap, table
 
@@ -37,7 +36,7 @@ _TEXT = {
 
 
 def _rules(ctx: Ctx) -> list:
-    book, w, a = default_rule_book(), ctx.w, ctx.assessment
+    book, w, a = ctx.rule_book, ctx.w, ctx.assessment
     rows = []
     for rid, version in (a.get("rule_versions") or {}).items():
         t = book.tables.get(rid)

@@ -8,14 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from webapp import fields
-from webapp.engine.expressions import Expression, ExpressionError, compile_expression
-
-DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "data" / "rules"
+from webapp import fields, paths
+from webapp.engine.rules.expressions import Expression, ExpressionError, compile_expression
 
 KINDS = ("hard", "scored", "route", "advisory")
 VERIFICATION = ("verified", "verified-wording", "secondary", "unverified")
-SME_SWITCH_DATE = dt.date(2026, 4, 1)
 FLAGS = ("review",)
 
 _FORM_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -152,18 +149,37 @@ class RuleBook:
     metrics_version: str = ""
     directory: str = ""
 
+    def family(self, family: str) -> list[RuleTable]:
+        """The tables of one family (``sme``, ``tech``, ``champion``, ...), oldest in force first."""
+        return sorted((t for t in self.tables.values() if t.family == family),
+                      key=lambda t: (t.in_force_from or dt.date.min, t.id))
+
+    def sme_ids(self) -> tuple[str, ...]:
+        """Ids of the SME rule sets a user may choose, oldest first."""
+        return tuple(t.id for t in self.family("sme"))
+
+    def in_force(self, family: str, as_of: dt.date) -> RuleTable:
+        """The table of ``family`` in force on ``as_of``: the latest one in force from that date or earlier
+        (before the first one, the first one)."""
+        tables = self.family(family)
+        if not tables:
+            raise ValueError(f"no rule table of family {family!r}")
+        started = [t for t in tables if t.in_force_from is None or t.in_force_from <= as_of]
+        return started[-1] if started else tables[0]
+
     def select(self, rules: str | None = None, as_of: dt.date | None = None) -> RuleSet:
-        """Choose the SME table by id or by the date in force, plus the tech and champion tables."""
+        """The SME table by id (or the one in force on ``as_of``), with each other family's table in force."""
         as_of = as_of or dt.date.today()
         if rules is None:
-            rules = "SME-2022" if as_of < SME_SWITCH_DATE else "SME-2026"
-        if rules not in self.tables or self.tables[rules].family != "sme":
-            known = sorted(t for t, tab in self.tables.items() if tab.family == "sme")
-            raise ValueError(f"unknown SME rule set {rules!r}; choose one of {', '.join(known)}")
-        others = sorted((t for t in self.tables.values() if t.family in ("tech", "champion")),
-                        key=lambda t: ("tech", "champion").index(t.family))
-        return RuleSet(sme=self.tables[rules], others=tuple(others), metrics=self.metrics,
-                       metrics_version=self.metrics_version)
+            sme = self.in_force("sme", as_of)
+        elif rules in self.tables and self.tables[rules].family == "sme":
+            sme = self.tables[rules]
+        else:
+            raise ValueError(f"unknown SME rule set {rules!r}; choose one of {', '.join(self.sme_ids())}")
+        families = sorted({t.family for t in self.tables.values()} - {"sme"})
+        others = sorted((self.in_force(f, as_of) for f in families),
+                        key=lambda t: (min((tier.level for tier in t.tiers.values()), default=0), t.id))
+        return RuleSet(sme=sme, others=tuple(others), metrics=self.metrics, metrics_version=self.metrics_version)
 
 
 @dataclass(frozen=True)
@@ -208,7 +224,7 @@ def load_rule_book(directory: str | Path | None = None) -> RuleBook:
     RuleTableError
         When a table is malformed; the message names the file and the criterion row.
     """
-    directory = Path(directory or DEFAULT_RULES_DIR)
+    directory = Path(directory or paths.resolve().rules)
     metrics_doc = _read(directory / "metrics.toml")
     metrics = _load_metrics(metrics_doc, directory / "metrics.toml")
     names_ok = _name_checker(metrics)
@@ -220,6 +236,7 @@ def load_rule_book(directory: str | Path | None = None) -> RuleBook:
         table = load_rule_table(path, names_ok=names_ok)
         tables[table.id] = table
     _check_references(tables)
+    _check_periods(tables)
     return RuleBook(tables=tables, metrics=metrics, metrics_version=metrics_doc["table"].get("version", ""),
                     directory=str(directory))
 
@@ -246,9 +263,16 @@ def load_rule_table(path: str | Path, *, names_ok=None) -> RuleTable:
             raise RuleTableError(f"{fname}: criteria[{i}]: duplicate id {crit.id!r}")
         criteria[crit.id] = crit
     tiers = {tid: _tier(tid, t, meta["id"], criteria, f"{path.name}: tiers.{tid}") for tid, t in tiers_doc.items()}
+    dates = {}
+    for key in ("in_force_from", "in_force_until"):
+        value = meta.get(key)
+        if value is not None and type(value) is not dt.date:
+            raise RuleTableError(f"{path.name}: [table] {key} must be a date like 2026-04-01")
+        dates[key] = value
+    if "family" in meta and dates["in_force_from"] is None:
+        raise RuleTableError(f"{path.name}: [table] needs in_force_from")
     return RuleTable(
-        id=meta["id"], version=str(meta["version"]), family=meta.get("family", "sme"),
-        in_force_from=meta.get("in_force_from"), in_force_until=meta.get("in_force_until"),
+        id=meta["id"], version=str(meta["version"]), family=meta.get("family", "sme"), **dates,
         instrument_zh=meta.get("instrument_zh", ""), instrument_en=meta.get("instrument_en", ""),
         source=meta.get("source", ""), tiers=tiers, criteria=criteria, path=str(path),
     )
@@ -400,3 +424,17 @@ def _check_references(tables: dict[str, RuleTable]) -> None:
                 for cid in route.all_of:
                     if cid not in table.criteria:
                         raise RuleTableError(f"{Path(table.path).name}: {crit.id}: unknown route {cid!r}")
+
+
+def _check_periods(tables: dict[str, RuleTable]) -> None:
+    """Within a family, a table's period ends before the next one starts."""
+    families = {t.family for t in tables.values()}
+    for family in families:
+        ordered = sorted((t for t in tables.values() if t.family == family), key=lambda t: t.in_force_from)
+        for old, new in zip(ordered, ordered[1:]):
+            if old.in_force_from == new.in_force_from:
+                raise RuleTableError(f"{Path(new.path).name}: {new.id} and {old.id} are both in force from "
+                                     f"{new.in_force_from}")
+            if old.in_force_until is not None and old.in_force_until >= new.in_force_from:
+                raise RuleTableError(f"{Path(old.path).name}: {old.id} is in force until {old.in_force_until}, "
+                                     f"after {new.id} starts on {new.in_force_from}")

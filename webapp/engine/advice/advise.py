@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Iterable, Mapping
 
-from webapp.engine.advice_actions import ActionPlanner, target_tiers
-from webapp.engine.advice_data import AdviceData, load_advice_data
-from webapp.engine.advice_format import text_values
-from webapp.engine.advice_rank import eta_of, rank_actions
-from webapp.engine.advice_roadmap import Projection, add_months, figures_date, number
-from webapp.engine.assess import default_rule_book
-from webapp.engine.rulebook import RuleBook
+from webapp.engine.advice.actions import ActionPlanner, target_tiers
+from webapp.engine.advice.data import AdviceData, load_advice_data
+from webapp.engine.advice.format import text_values
+from webapp.engine.advice.rank import eta_of, rank_actions
+from webapp.engine.advice.roadmap import Projection, add_months, figures_date, number
+from webapp.engine.rules.rulebook import RuleBook, load_rule_book
 
 __all__ = ["advise", "top_actions", "themes_for"]
 
@@ -32,7 +30,7 @@ def advise(result: Mapping, profile: Mapping | None = None, *, data: AdviceData 
     data : AdviceData, optional
         Planning constants and texts (default: ``data/advice``).
     rule_book : RuleBook, optional
-        Rule tables the result was judged by (default: those shipped in ``data/rules``).
+        Rule tables the result was judged by (default: those of the rules folder in force).
 
     Returns
     -------
@@ -43,7 +41,7 @@ def advise(result: Mapping, profile: Mapping | None = None, *, data: AdviceData 
         expected title), ``themes``, ``growth`` and ``basis`` (constants and versions used).
     """
     data = data or load_advice_data()
-    book = rule_book or default_rule_book()
+    book = rule_book or load_rule_book()
     profile = dict(profile or {})
     planner = ActionPlanner(result, profile, data, book)
     records = planner.plan()
@@ -68,7 +66,8 @@ def advise(result: Mapping, profile: Mapping | None = None, *, data: AdviceData 
 
 
 def top_actions(results: Iterable[Mapping | None], n: int = 3, lang: str = "zh",
-                profiles: Iterable[Mapping | None] | None = None) -> list[str]:
+                profiles: Iterable[Mapping | None] | None = None, *, rule_book: RuleBook | None = None,
+                data: AdviceData | None = None) -> list[str]:
     """The titles of each firm's ``n`` best actions, joined with "; ", for a batch column.
 
     Parameters
@@ -81,12 +80,16 @@ def top_actions(results: Iterable[Mapping | None], n: int = 3, lang: str = "zh",
     lang : {"zh", "en"}
     profiles : iterable of dict, optional
         The firms' canonical fields, in the same order (for growth-dated actions).
+    rule_book : RuleBook, optional
+        Rule tables the results were judged by (default: those of the rules folder in force).
+    data : AdviceData, optional
+        Planning constants and texts (default: ``data/advice``).
 
     Returns
     -------
     list of str
     """
-    data, book = load_advice_data(), default_rule_book()
+    data, book = data or load_advice_data(), rule_book or load_rule_book()
     results = list(results)
     profiles = list(profiles) if profiles is not None else [None] * len(results)
     out = []
@@ -214,18 +217,6 @@ def _milestones(roadmap: list[dict], result: Mapping, planner: ActionPlanner, da
     return out
 
 
-@functools.cache
-def _cohort_names() -> dict[str, dict[str, str]]:
-    """Cohort names from the engine's cohorts, for results that carry only ids (empty when unavailable)."""
-    try:
-        from webapp.engine.assess import default_cohorts
-
-        cohorts = default_cohorts()
-        return {c: {"name_zh": cohorts[c].name_zh, "name_en": cohorts[c].name_en} for c in cohorts.ids}
-    except (ImportError, AttributeError, KeyError, OSError, ValueError):
-        return {}
-
-
 def _pick_cohort(keys: Iterable[str], prefer: tuple[str, ...]) -> str | None:
     keys = list(keys)
     for p in prefer:
@@ -260,7 +251,7 @@ def themes_for(result: Mapping, data: AdviceData | None = None) -> list[dict]:
     dims = result.get("dimensions") if isinstance(result.get("dimensions"), Mapping) else {}
     bench = result.get("benchmarks") if isinstance(result.get("benchmarks"), Mapping) else {}
     cohort = _pick_cohort(dims or bench, ("little_giant",))
-    names = result.get("cohorts") if isinstance(result.get("cohorts"), Mapping) else _cohort_names()
+    names = result.get("cohorts") if isinstance(result.get("cohorts"), Mapping) else {}
     out = []
     for order, theme in enumerate(data.themes):
         score = _score((dims.get(cohort) or {}).get(theme["dimension"])) if cohort in dims else None

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from webapp.engine.population_params import FACTORS, PopulationParams, Quantity
+from webapp.engine.readiness.population.params import FACTORS, PopulationParams, Quantity
 from webapp.fields import REGISTRY
 
 
@@ -156,7 +156,7 @@ def draw_profiles(params: PopulationParams, stratum: str, n: int, rng: np.random
     Parameters
     ----------
     params : PopulationParams
-        From :func:`webapp.engine.population_params.load_population_params`.
+        From :func:`webapp.engine.readiness.population.params.load_population_params`.
     stratum : str
         The profile (marginal set) to draw from, one of ``population_params.STRATA``.
     titles : str, optional
@@ -169,7 +169,7 @@ def draw_profiles(params: PopulationParams, stratum: str, n: int, rng: np.random
     Returns
     -------
     profiles : pandas.DataFrame
-        One column per registry field, as :func:`webapp.engine.inputs.validate_profiles` returns them
+        One column per registry field, as :func:`webapp.engine.io.inputs.validate_profiles` returns them
         (float64 numbers and booleans, Categorical enums, object text); every field is known except
         ``award_rank`` for firms without an award.
     standing : numpy.ndarray

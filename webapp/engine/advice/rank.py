@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from webapp.engine.advice_data import AdviceData
-from webapp.engine.advice_roadmap import add_months
+from webapp.engine.advice.data import AdviceData
+from webapp.engine.advice.roadmap import add_months
 
 
 def merge_actions(actions: list[dict]) -> list[dict]:

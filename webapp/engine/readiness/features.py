@@ -11,15 +11,14 @@ direction (tests/engine/test_properties.py and tests/engine/test_readiness.py sw
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from webapp.engine.criteria import MET, NOT_MET, Judge
-from webapp.fields import REGISTRY
+from webapp.engine.rules.criteria import MET, NOT_MET, Judge
+from webapp.engine.rules.rulebook import RuleSet
+from webapp.fields import FIELDS, REGISTRY
 
 # More is never worse: R&D, IP, growth, years, share, titles, quality and standing.
 INCREASING = (
@@ -64,12 +63,24 @@ DERIVED = {
 HOLDER_TITLES = {"innovative_sme": "title_innovative", "srdi_sme": "title_srdi", "little_giant": "title_little_giant"}
 
 
-@functools.cache
-def ruleset_for(rules: str | None):
-    """The shipped rule tables' rule set for an SME rule-set id (None: the one in force today), cached."""
-    from webapp.engine.assess import default_rule_book
-
-    return default_rule_book().select(rules)
+def complete_profiles(clean: pd.DataFrame) -> pd.DataFrame:
+    """``clean`` with every registry field present (a missing column is an unknown field) and enums categorical."""
+    loose = [s.name for s in REGISTRY if s.kind == "enum" and s.name in clean.columns
+             and not isinstance(clean[s.name].dtype, pd.CategoricalDtype)]
+    if loose:
+        clean = clean.assign(**{n: pd.Categorical(clean[n], categories=FIELDS[n].choices) for n in loose})
+    missing = [s for s in REGISTRY if s.name not in clean.columns]
+    if not missing:
+        return clean
+    extra = {}
+    for spec in missing:
+        if spec.kind == "enum":
+            extra[spec.name] = pd.Categorical([None] * len(clean), categories=spec.choices)
+        elif spec.kind == "text":
+            extra[spec.name] = np.full(len(clean), None, dtype=object)
+        else:
+            extra[spec.name] = np.full(len(clean), np.nan)
+    return pd.concat([clean, pd.DataFrame(extra, index=clean.index)], axis=1)
 
 
 def raw_directions() -> dict[str, int]:
@@ -127,9 +138,30 @@ class ReadinessFeatures(TransformerMixin, BaseEstimator):
     def __init__(self, rules: str = "SME-2026"):
         self.rules = rules
 
+    def bind(self, ruleset: RuleSet) -> ReadinessFeatures:
+        """Judge with ``ruleset`` (its SME table must be ``rules``); the rule set is not saved with the model."""
+        if ruleset.sme.id != self.rules:
+            raise ValueError(f"the readiness features read {self.rules}, not {ruleset.sme.id}")
+        self._ruleset = ruleset
+        return self
+
+    @property
+    def ruleset(self) -> RuleSet:
+        """The rule set bound with :meth:`bind`."""
+        ruleset = self.__dict__.get("_ruleset")
+        if ruleset is None:
+            raise RuntimeError("readiness features are not bound to a rule set; load the model with "
+                               "load_model(rule_book=...) or call bind()")
+        return ruleset
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: object.__getstate__ may return __dict__ itself
+        state.pop("_ruleset", None)
+        return state
+
     def fit(self, X=None, y=None):
-        """Fix the feature list for the rule set (no data is learnt)."""
-        ruleset = ruleset_for(self.rules)
+        """Fix the feature list for the bound rule set (no data is learnt)."""
+        ruleset = self.ruleset
         directions = raw_directions()
         raw = [s.name for s in REGISTRY if s.kind != "text"]
         self.tiers_ = tuple(ruleset.tiers)
@@ -162,7 +194,7 @@ class ReadinessFeatures(TransformerMixin, BaseEstimator):
 
     def judge(self, clean: pd.DataFrame) -> Judge:
         """The engine's verdict on ``clean`` under this rule set (new applications)."""
-        return Judge(clean, ruleset_for(self.rules)).run()
+        return Judge(clean, self.ruleset).run()
 
     def features(self, clean: pd.DataFrame, judge: Judge | None = None) -> np.ndarray:
         """Feature matrix of ``clean``; ``judge`` is the engine's verdict on the same rows (new mode) if known.
@@ -170,7 +202,7 @@ class ReadinessFeatures(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         clean : pandas.DataFrame
-            As returned by :func:`webapp.engine.inputs.validate_profiles`.
+            As returned by :func:`webapp.engine.io.inputs.validate_profiles`.
         judge : Judge, optional
             Engine results for these rows under this rule set; computed when not given.
 

@@ -28,10 +28,11 @@ import skops.io as sio
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.pipeline import Pipeline
 
-from webapp.engine.readiness import ReadinessModel
-from webapp.engine.readiness_calibration import InformationCalibratedClassifier
-from webapp.engine.readiness_features import ReadinessFeatures
-from webapp.paths import MODELS_DIR, instance_dir
+from webapp import paths
+from webapp.engine.readiness.calibration import InformationCalibratedClassifier
+from webapp.engine.readiness.features import ReadinessFeatures
+from webapp.engine.readiness.model import ReadinessModel
+from webapp.engine.rules.rulebook import RuleBook, load_rule_book
 
 FORMAT = "giantstep-readiness/1"
 DEFAULT_NAME = "readiness"
@@ -39,8 +40,8 @@ DEFAULT_NAME = "readiness"
 # before a single object is built.
 ALLOWED_TYPES = frozenset({
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "webapp.engine.readiness_calibration.InformationCalibratedClassifier",
-    "webapp.engine.readiness_features.ReadinessFeatures",
+    "webapp.engine.readiness.calibration.InformationCalibratedClassifier",
+    "webapp.engine.readiness.features.ReadinessFeatures",
 })
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]+\.skops$")
 
@@ -71,7 +72,7 @@ def save_model(model: ReadinessModel, directory: str | Path, *, name: str = DEFA
     Parameters
     ----------
     model : ReadinessModel
-        Pipelines and metadata (from :func:`webapp.engine.readiness_build.train_readiness`).
+        Pipelines and metadata (from :func:`webapp.engine.readiness.build.train_readiness`).
     directory : str or Path
         Created if missing.
     name : str
@@ -84,7 +85,7 @@ def save_model(model: ReadinessModel, directory: str | Path, *, name: str = DEFA
     Path
         The ``.skops`` file. ``model.metadata["artefact"]`` and ``model.path`` are updated.
     """
-    from webapp.engine.readiness_card import model_card
+    from webapp.engine.readiness.card import model_card
 
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
@@ -100,7 +101,7 @@ def save_model(model: ReadinessModel, directory: str | Path, *, name: str = DEFA
     return path
 
 
-def _check_metadata(meta: dict, where: Path) -> None:
+def _check_metadata(meta: dict, where: Path, book: RuleBook) -> None:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelError(f"{where}: not a GiantStep readiness model (format {meta.get('format')!r} "
                          f"instead of {FORMAT!r})" if isinstance(meta, dict) else f"{where}: not a metadata object")
@@ -114,9 +115,10 @@ def _check_metadata(meta: dict, where: Path) -> None:
                              "retrain with `giantstep train`")
     sme = meta.get("rules", {}).get("sme")
     try:
-        current = ReadinessFeatures(rules=sme).fit().rule_versions_
+        ruleset = book.select(sme)
     except ValueError as exc:
         raise ModelError(f"{where}: {exc}") from None
+    current = {**ruleset.table_versions(), "METRICS": ruleset.metrics_version}
     if meta.get("rule_versions") != current:
         raise ModelError(f"{where}: trained with rule tables {meta.get('rule_versions')}, but the installed "
                          f"ones are {current}; retrain with `giantstep train`")
@@ -137,8 +139,9 @@ def _check_structure(obj, meta: dict, where: Path) -> dict:
     return obj
 
 
-def load_artefact(meta_path: str | Path) -> ReadinessModel:
-    """Load one artefact from its metadata file, checking everything first.
+def load_artefact(meta_path: str | Path, rule_book: RuleBook | None = None) -> ReadinessModel:
+    """Load one artefact from its metadata file, checking everything first, bound to ``rule_book`` (default:
+    the rule tables of the rules folder in force).
 
     Raises
     ------
@@ -150,7 +153,8 @@ def load_artefact(meta_path: str | Path) -> ReadinessModel:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"{meta_path}: cannot read the model metadata ({exc})") from None
-    _check_metadata(meta, meta_path)
+    book = rule_book or load_rule_book()
+    _check_metadata(meta, meta_path, book)
     name = str(meta.get("artefact", {}).get("file", ""))
     if not _NAME.match(name):
         raise ModelError(f"{meta_path}: names no artefact file in its own folder")
@@ -177,13 +181,14 @@ def load_artefact(meta_path: str | Path) -> ReadinessModel:
     except Exception as exc:
         raise ModelError(f"{path}: cannot be loaded ({type(exc).__name__}: {exc}); retrain with `giantstep train`") \
             from None
-    return ReadinessModel(_check_structure(obj, meta, path), meta, path=path)
+    return ReadinessModel(_check_structure(obj, meta, path), meta, path=path).bind(book)
 
 
 def candidates() -> list[Path]:
     """Metadata files of every artefact :func:`load_model` may choose, newest ``trained_at`` first."""
-    found = sorted((instance_dir() / "models").glob(f"{DEFAULT_NAME}-*.json"))
-    default = MODELS_DIR / f"{DEFAULT_NAME}.json"
+    where = paths.resolve()
+    found = sorted(where.retrained_models.glob(f"{DEFAULT_NAME}-*.json"))
+    default = where.models / f"{DEFAULT_NAME}.json"
     found += [default] if default.exists() else []
 
     def trained_at(p: Path) -> str:
@@ -194,7 +199,7 @@ def candidates() -> list[Path]:
     return sorted(found, key=trained_at, reverse=True)
 
 
-def load_model(path: str | Path | None = None) -> ReadinessModel:
+def load_model(path: str | Path | None = None, *, rule_book: RuleBook | None = None) -> ReadinessModel:
     """Load a readiness model.
 
     Parameters
@@ -202,6 +207,8 @@ def load_model(path: str | Path | None = None) -> ReadinessModel:
     path : str or Path, optional
         An artefact's ``.json`` or ``.skops`` file, or a folder holding ``readiness.json``. Without it,
         the newest valid artefact among the instance folder's retrained ones and the shipped default.
+    rule_book : RuleBook, optional
+        Rule tables the model judges with (default: those of the rules folder in force).
 
     Returns
     -------
@@ -216,15 +223,16 @@ def load_model(path: str | Path | None = None) -> ReadinessModel:
     if path is not None:
         p = Path(path)
         p = p / f"{DEFAULT_NAME}.json" if p.is_dir() else p.with_suffix(".json")
-        return load_artefact(p)
+        return load_artefact(p, rule_book)
     notes = []
     for meta_path in candidates():
         try:
-            model = load_artefact(meta_path)
+            model = load_artefact(meta_path, rule_book)
         except ModelError as exc:
             notes.append(str(exc))
             continue
         model.notes = tuple(notes)
         return model
-    detail = "; ".join(notes) if notes else f"none found in {MODELS_DIR} or {instance_dir() / 'models'}"
+    where = paths.resolve()
+    detail = "; ".join(notes) if notes else f"none found in {where.models} or {where.retrained_models}"
     raise ModelError(f"no valid readiness model ({detail}); train one with `giantstep train`")

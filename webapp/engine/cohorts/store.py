@@ -14,14 +14,18 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "cohorts"
+from webapp import paths
+
+
+class CohortError(ValueError):
+    """A cohort file cannot be read; the message names the file."""
+
 
 METRICS = ("patent_applications", "valid_inventions", "invention_share", "grant_rate", "invention_density",
            "citations", "licenses_out", "pct_applications", "overseas_markets", "application_cagr",
@@ -375,24 +379,30 @@ def load_cohorts(path: str | Path | None = None, *, extra_dir: str | Path | None
     -------
     CohortSet
     """
-    base = Path(path) if path is not None else DATA_DIR
-    meta = pd.read_csv(base / "cohorts.csv", dtype=str, keep_default_na=False).set_index("cohort")
-    fitted = json.loads((base / "fitted.json").read_text(encoding="utf-8"))
+    base = Path(path) if path is not None else paths.resolve().cohorts
     cohorts = []
-    for cid, entry in fitted["cohorts"].items():
-        row = meta.loc[cid]
-        dists = {m: FAMILIES[e["family"]](**e["params"]) for m, e in entry["metrics"].items()}
-        bases = {m: _fitted_basis(e) for m, e in entry["metrics"].items()}
-        cohorts.append(Cohort(cid, row["name_zh"], row["name_en"], float(row["n_firms"] or "nan"),
-                              row["as_of"], "fitted", row["source_zh"], row["source_en"], dists, bases,
-                              row["description"]))
-    if extra_dir is not None:
-        for meta_path in sorted(Path(extra_dir).glob("*.json")):
-            cohorts.append(_load_empirical(meta_path))
+    where = base / "fitted.json"
+    try:
+        meta = pd.read_csv(base / "cohorts.csv", dtype=str, keep_default_na=False).set_index("cohort")
+        fitted = json.loads(where.read_text(encoding="utf-8"))
+        for cid, entry in fitted["cohorts"].items():
+            row = meta.loc[cid]
+            dists = {m: FAMILIES[e["family"]](**e["params"]) for m, e in entry["metrics"].items()}
+            bases = {m: _fitted_basis(e) for m, e in entry["metrics"].items()}
+            cohorts.append(Cohort(cid, row["name_zh"], row["name_en"], float(row["n_firms"] or "nan"),
+                                  row["as_of"], "fitted", row["source_zh"], row["source_en"], dists, bases,
+                                  row["description"]))
+        if extra_dir is not None:
+            for where in sorted(Path(extra_dir).glob("*.json")):
+                cohorts.append(_load_empirical(where))
+    except FileNotFoundError as exc:
+        raise CohortError(f"{exc.filename}: file not found") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CohortError(f"{where}: cannot be read ({type(exc).__name__}: {exc})") from None
     ids = [c.id for c in cohorts]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
-        raise ValueError(f"cohort ids defined twice (built-in and imported?): {dupes}")
+        raise CohortError(f"cohort ids defined twice (built-in and imported?): {dupes}")
     return CohortSet(cohorts, version=fitted.get("inputs_sha256", ""))
 
 
@@ -457,21 +467,15 @@ def derive_metrics(profiles: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({m: out[m] for m in METRICS}, index=profiles.index)
 
 
-@lru_cache(maxsize=1)
-def _default_cohorts() -> CohortSet:
-    """The repository's cohorts, read on first use when a cohort is given by id."""
-    return load_cohorts()
-
-
-def percentile_of(values, cohort: Cohort | str, metric: str) -> np.ndarray:
+def percentile_of(values, cohort: Cohort, metric: str) -> np.ndarray:
     """Mid-rank percentiles of ``values`` against ``cohort``'s distribution of ``metric``.
 
     Parameters
     ----------
     values : numpy.ndarray or pandas.Series
         Metric values (counts as numbers, shares as fractions); NaN is unknown.
-    cohort : Cohort or str
-        A loaded cohort, or a built-in cohort id (then the repository's data is loaded once).
+    cohort : Cohort
+        A loaded cohort.
     metric : str
         One of the cohort's ``metrics``.
 
@@ -480,8 +484,6 @@ def percentile_of(values, cohort: Cohort | str, metric: str) -> np.ndarray:
     numpy.ndarray
         float64, 0-100: 100 * (P(X < v) + P(X = v) / 2); NaN where the value is unknown.
     """
-    if isinstance(cohort, str):
-        cohort = _default_cohorts()[cohort]
     return cohort.percentile(metric, np.asarray(values, dtype="float64"))
 
 
@@ -518,7 +520,7 @@ def benchmark(profiles: pd.DataFrame, cohorts: CohortSet, cohort_ids=None) -> Be
     -------
     BenchmarkResult
     """
-    from webapp.engine.dimensions import dimension_scores
+    from webapp.engine.cohorts.dimensions import dimension_scores
 
     values = _metric_values(profiles)
     members = None

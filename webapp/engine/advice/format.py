@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 
 from webapp import fields
-from webapp.engine.advice_data import AdviceData
+from webapp.engine.advice.data import AdviceData
 
 LANGS = ("zh", "en")
 

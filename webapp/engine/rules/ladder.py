@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from webapp.engine.criteria import MET, TierResult
-from webapp.engine.rulebook import RuleSet
+from webapp.engine.rules.criteria import MET, TierResult
+from webapp.engine.rules.rulebook import RuleSet
 
 NONE = "none"
 
@@ -29,7 +29,7 @@ def place_on_ladder(tiers: dict[str, TierResult], ruleset: RuleSet) -> np.ndarra
     Parameters
     ----------
     tiers : dict of str to TierResult
-        Tier results from :class:`webapp.engine.criteria.Judge`.
+        Tier results from :class:`webapp.engine.rules.criteria.Judge`.
     ruleset : RuleSet
         The rule set they were judged by.
 

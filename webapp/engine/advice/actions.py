@@ -8,10 +8,10 @@ import math
 from collections.abc import Mapping
 
 from webapp import fields
-from webapp.engine.advice_data import AdviceData
-from webapp.engine.advice_rank import merge_actions
-from webapp.engine.advice_roadmap import figures_date, fiscal_year, months_between, number
-from webapp.engine.rulebook import RuleBook
+from webapp.engine.advice.data import AdviceData
+from webapp.engine.advice.rank import merge_actions
+from webapp.engine.advice.roadmap import figures_date, fiscal_year, months_between, number
+from webapp.engine.rules.rulebook import RuleBook
 
 TITLE_TIERS = {"title_innovative": "innovative_sme", "title_tech_sme": "tech_sme", "title_srdi": "srdi_sme",
                "title_little_giant": "little_giant"}

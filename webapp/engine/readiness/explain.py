@@ -14,8 +14,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from webapp.engine.criteria import Judge
-from webapp.engine.readiness_features import HOLDER_TITLES, column, raw_directions
+from webapp.engine.readiness.features import HOLDER_TITLES, column, complete_profiles, raw_directions
+from webapp.engine.rules.criteria import Judge
 from webapp.fields import FIELDS
 
 # Candidate fields; ratio fields name (base field, derived ratio) so the target scales with the firm.
@@ -175,8 +175,6 @@ def drivers(model, clean: pd.DataFrame, tier_id: str, k: int = 3, *, judge: Judg
 def drivers_by_tier(model, clean: pd.DataFrame, tiers, k: int = 3, *,
                     judge: Judge | None = None) -> dict[str, list[list[dict]]]:
     """:func:`drivers` for several tiers at once: every moved profile is judged and predicted in one batch."""
-    from webapp.engine.readiness import complete_profiles
-
     tiers = list(tiers)
     unknown = [t for t in tiers if t not in model.pipelines]
     if unknown:

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from webapp import fields
-from webapp.engine.expressions import Evaluator, Interval, _tol, status_codes
-from webapp.engine.rulebook import Brackets, Criterion, RuleSet, Tier
+from webapp.engine.rules.expressions import Evaluator, Interval, _tol, status_codes
+from webapp.engine.rules.rulebook import Brackets, Criterion, RuleSet, Tier
 
 MET, NOT_MET, UNKNOWN = 1, 0, -1
 STATUS_NAMES = np.array(["unknown", "not_met", "met"], dtype=object)  # index = code + 1

@@ -8,9 +8,9 @@ import math
 import numpy as np
 
 from webapp import fields
-from webapp.engine.criteria import MET, UNKNOWN, Judge, kleene_and
-from webapp.engine.expressions import Evaluator, Expression, Interval, status_codes
-from webapp.engine.rulebook import Criterion
+from webapp.engine.rules.criteria import MET, UNKNOWN, Judge, kleene_and
+from webapp.engine.rules.expressions import Evaluator, Expression, Interval, status_codes
+from webapp.engine.rules.rulebook import Criterion
 
 _OPS = {ast.GtE: ">=", ast.Gt: ">", ast.LtE: "<=", ast.Lt: "<", ast.Eq: "==", ast.NotEq: "!=",
         ast.In: "in", ast.NotIn: "not in"}

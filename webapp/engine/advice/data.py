@@ -8,9 +8,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from webapp import fields
+from webapp import fields, paths
 
-DEFAULT_ADVICE_DIR = Path(__file__).resolve().parents[2] / "data" / "advice"
 STATUSES = ("verified", "secondary", "recalled", "assumption")
 SPECIAL_LEADS = ("fiscal", "fiscal2", "years", "title", "platform", "ip_file", "growth")
 _TEXT_KEYS = ("title_zh", "title_en", "detail_zh", "detail_en")
@@ -131,8 +130,7 @@ def _kinds(doc: dict, constants: dict, where: str) -> dict[str, dict]:
     return kinds
 
 
-@functools.cache
-def load_advice_data(directory: str | None = None) -> AdviceData:
+def load_advice_data(directory: str | Path | None = None) -> AdviceData:
     """Load the advice data files from ``directory`` (default ``data/advice``), once per process.
 
     Raises
@@ -140,7 +138,12 @@ def load_advice_data(directory: str | None = None) -> AdviceData:
     AdviceDataError
         When a file is missing or an entry malformed; the message names the file and the entry.
     """
-    base = Path(directory) if directory else DEFAULT_ADVICE_DIR
+    return _load(Path(directory).resolve() if directory else paths.resolve().advice)
+
+
+@functools.cache
+def _load(base: Path) -> AdviceData:
+    """Parse the advice files of one folder (memoised by folder: the files are read once per process)."""
     planning, actions = _read(base / "planning.toml"), _read(base / "actions.toml")
     themes, docs = _read(base / "themes.toml"), _read(base / "documents.toml")
     constants = _constants(planning, "planning.toml")

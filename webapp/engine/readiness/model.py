@@ -1,11 +1,11 @@
 """Readiness: a calibrated probability per tier that a firm gets certified, and what would raise it most.
 
-The classifier (one scikit-learn Pipeline per tier, see :mod:`webapp.engine.readiness_train`) is trained
-on a simulated population (:mod:`webapp.engine.population`) until a user retrains it on real outcomes,
-and says so in every answer (``"_model"``). Everything here is vectorised over firms: one path for a
+The classifier (one scikit-learn Pipeline per tier, see :mod:`webapp.engine.readiness.train`) is trained
+on a simulated population (:mod:`webapp.engine.readiness.population.simulate`) until a user retrains it
+on real outcomes, and says so in every answer (``"_model"``). Everything here is vectorised over firms: one path for a
 single web assessment (a frame of one row) and for a million rows.
 
-Public API: :func:`load_model` (in :mod:`webapp.engine.readiness_store`, re-exported here),
+Public API: :func:`load_model` (in :mod:`webapp.engine.readiness.store`, re-exported here),
 :class:`ReadinessModel` (``predict_proba``, ``drivers``), :func:`readiness_json` and
 :func:`readiness_columns`.
 """
@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from webapp.engine.criteria import Judge
-from webapp.engine.readiness_features import ReadinessFeatures
-from webapp.engine.readiness_train import P_FLOOR, clip_probability, openmp_threads
-from webapp.fields import FIELDS, REGISTRY
+from webapp.engine.readiness.explain import drivers, drivers_by_tier
+from webapp.engine.readiness.features import ReadinessFeatures, complete_profiles
+from webapp.engine.readiness.train import P_FLOOR, clip_probability, openmp_threads
+from webapp.engine.rules.criteria import Judge
 
 CHUNK_ROWS = 16_384   # rows per prediction chunk: the feature block stays in cache while every tree walks it
 
@@ -44,26 +44,6 @@ def _slice_tiers(tiers: dict, start: int, stop: int) -> dict[str, _TierSlice]:
     def part(a):
         return None if a is None else a[start:stop]
     return {t: _TierSlice(r.status[start:stop], part(r.score_lo), part(r.score_hi)) for t, r in tiers.items()}
-
-
-def complete_profiles(clean: pd.DataFrame) -> pd.DataFrame:
-    """``clean`` with every registry field present (a missing column is an unknown field) and enums categorical."""
-    loose = [s.name for s in REGISTRY if s.kind == "enum" and s.name in clean.columns
-             and not isinstance(clean[s.name].dtype, pd.CategoricalDtype)]
-    if loose:
-        clean = clean.assign(**{n: pd.Categorical(clean[n], categories=FIELDS[n].choices) for n in loose})
-    missing = [s for s in REGISTRY if s.name not in clean.columns]
-    if not missing:
-        return clean
-    extra = {}
-    for spec in missing:
-        if spec.kind == "enum":
-            extra[spec.name] = pd.Categorical([None] * len(clean), categories=spec.choices)
-        elif spec.kind == "text":
-            extra[spec.name] = np.full(len(clean), None, dtype=object)
-        else:
-            extra[spec.name] = np.full(len(clean), np.nan)
-    return pd.concat([clean, pd.DataFrame(extra, index=clean.index)], axis=1)
 
 
 class _Verdict:
@@ -104,6 +84,14 @@ class ReadinessModel:
         """The SME rule set whose statuses the model reads (e.g. ``"SME-2026"``)."""
         return self.features.rules
 
+    def bind(self, rule_book_or_set) -> ReadinessModel:
+        """Judge with these rule tables (a RuleBook, from which the model's own SME rule set is chosen, or
+        that RuleSet itself); a loaded model is bound before it predicts."""
+        ruleset = rule_book_or_set.select(self.rules) if hasattr(rule_book_or_set, "select") else rule_book_or_set
+        for pipe in self.pipelines.values():
+            pipe["features"].bind(ruleset)
+        return self
+
     @property
     def features(self) -> ReadinessFeatures:
         """The fitted feature builder shared by every tier."""
@@ -125,7 +113,7 @@ class ReadinessModel:
         Parameters
         ----------
         clean : pandas.DataFrame
-            Clean profiles from :func:`webapp.engine.inputs.validate_profiles` (unknown = NaN); any number
+            Clean profiles from :func:`webapp.engine.io.inputs.validate_profiles` (unknown = NaN); any number
             of known fields, none needed (a missing registry column counts as unknown).
         judge : Judge, optional
             The engine's verdict on the same rows. Reused when it was judged under the model's rule set
@@ -176,8 +164,6 @@ class ReadinessModel:
     def drivers(self, clean: pd.DataFrame, tier_id: str, k: int = 3, *,
                 judge: Judge | None = None) -> list[list[dict]]:
         """The fields that would raise the probability of ``tier_id`` most, per firm (see readiness_explain)."""
-        from webapp.engine.readiness_explain import drivers
-
         return drivers(self, clean, tier_id, k=k, judge=judge)
 
     def summary(self) -> dict:
@@ -187,7 +173,25 @@ class ReadinessModel:
                 "trained_at": meta.get("trained_at"), "rules": meta.get("rules", {}).get("sme"),
                 "metrics_summary": meta.get("metrics_summary", {}),
                 "tiers_trained_on": {t: meta.get("tiers", {}).get(t, {}).get("trained_on") for t in self.tiers},
-                "path": str(self.path) if self.path else None}
+                **self._card_summary(), "path": str(self.path) if self.path else None}
+
+    def _card_summary(self) -> dict:
+        """One sentence in each language on what the probabilities rest on, for pages and reports."""
+        meta = self.metadata
+        real = [t for t in self.tiers if meta.get("tiers", {}).get(t, {}).get("trained_on") == "real outcomes"]
+        version = meta.get("model_version")
+        if real:
+            zh = (f"校准分类器（版本 {version}，规则 {self.rules}）：{', '.join(real)} 以真实认定结果重新训练，"
+                  "其余层级仍基于按公开汇总数据校准的模拟总体。")
+            en = (f"Calibrated classifier (version {version}, rules {self.rules}): {', '.join(real)} retrained on "
+                  "real outcomes; the other tiers still rest on a simulated population calibrated to published "
+                  "aggregates.")
+        else:
+            zh = (f"校准分类器（版本 {version}，规则 {self.rules}），训练数据为按公开汇总数据校准的模拟总体，"
+                  "尚未以真实认定结果重新训练。")
+            en = (f"Calibrated classifier (version {version}, rules {self.rules}) trained on a simulated population "
+                  "calibrated to published aggregates; not yet retrained on real outcomes.")
+        return {"card_summary_zh": zh, "card_summary_en": en}
 
     def describe(self) -> str:
         """One line naming the artefact and what it was trained on."""
@@ -218,8 +222,6 @@ def readiness_json(model: ReadinessModel, clean: pd.DataFrame, *, judge: Judge |
     """
     if len(clean) != 1:
         raise ValueError(f"readiness_json takes one firm, got {len(clean)} rows")
-    from webapp.engine.readiness_explain import drivers_by_tier
-
     clean = complete_profiles(clean)
     verdict = model._verdict(clean, judge)
     probs = model.predict_proba(clean, judge=verdict)
@@ -254,10 +256,3 @@ def readiness_columns(model: ReadinessModel, clean: pd.DataFrame, *, judge: Judg
     cols = {f"{t}_readiness": np.round(p, 4) if valid is None else np.where(valid, np.round(p, 4), np.nan)
             for t, p in probs.items()}
     return pd.DataFrame(cols, index=clean.index)
-
-
-def load_model(path=None) -> ReadinessModel:
-    """Load a readiness model: ``path``, or the newest valid artefact (see readiness_store.load_model)."""
-    from webapp.engine.readiness_store import load_model as _load
-
-    return _load(path)

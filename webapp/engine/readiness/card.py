@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webapp.engine.readiness_features import DECREASING, DERIVED, FREE, INCREASING, NOMINAL, ORDINAL
+from webapp.engine.readiness.features import DECREASING, DERIVED, FREE, INCREASING, NOMINAL, ORDINAL
 
 _VARIANT_NAMES = {"full": "full profile (every field known)",
                   "quick": "quick check (only the quick-check fields, as on the first form page)",

@@ -14,9 +14,10 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.pipeline import Pipeline
 
-from webapp.engine.criteria import MET, NOT_MET
-from webapp.engine.readiness_calibration import InformationCalibratedClassifier
-from webapp.engine.readiness_features import ReadinessFeatures
+from webapp.engine.readiness.calibration import InformationCalibratedClassifier
+from webapp.engine.readiness.features import ReadinessFeatures
+from webapp.engine.rules.criteria import MET, NOT_MET
+from webapp.engine.rules.rulebook import RuleSet
 from webapp.fields import REGISTRY
 
 MASKABLE = tuple(s.name for s in REGISTRY if s.kind != "text")
@@ -149,7 +150,7 @@ def _fit_tier(features, f_fit, y_fit, f_cal, y_cal, tier, known_column, config, 
     return Pipeline([("features", features), ("classifier", calibrated)]), info
 
 
-def fit_tiers(clean: pd.DataFrame, labels: pd.DataFrame, parts: dict, *, rules: str, masking: dict,
+def fit_tiers(clean: pd.DataFrame, labels: pd.DataFrame, parts: dict, *, ruleset: RuleSet, masking: dict,
               config: TrainConfig, seed: int, tiers) -> tuple[dict[str, Pipeline], dict[str, dict]]:
     """Fit one calibrated pipeline per tier on masked copies of the training and calibration firms.
 
@@ -166,7 +167,7 @@ def fit_tiers(clean: pd.DataFrame, labels: pd.DataFrame, parts: dict, *, rules: 
         floor, 0.001, as the data says, instead of walking the trees.
     """
     rng = np.random.default_rng(seed)
-    features = ReadinessFeatures(rules=rules).fit()
+    features = ReadinessFeatures(rules=ruleset.sme.id).bind(ruleset).fit()
     fit_x, fit_y = _copies(clean.iloc[parts["train"]], labels.iloc[parts["train"]], masking["copies"], masking, rng)
     cal_x, cal_y = _copies(clean.iloc[parts["calibration"]], labels.iloc[parts["calibration"]],
                            config.calibration_copies, masking, rng)

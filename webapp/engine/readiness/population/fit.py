@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from webapp.engine.cohorts import FAMILIES
-from webapp.engine.population_params import PopulationParams
+from webapp.engine.cohorts.store import FAMILIES
+from webapp.engine.readiness.population.params import PopulationParams
 
 _COHORT_FAMILY = {"zidlognorm": "zi_dlognorm", "logitnorm": "logitnorm"}
 

@@ -9,12 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from webapp.engine.population import TIERS, simulate_population
-from webapp.engine.population_params import load_population_params
-from webapp.engine.readiness import ReadinessModel
-from webapp.engine.readiness_explain import driver_targets
-from webapp.engine.readiness_features import ruleset_for
-from webapp.engine.readiness_train import (
+from webapp.engine.readiness.explain import driver_targets
+from webapp.engine.readiness.model import ReadinessModel
+from webapp.engine.readiness.population.params import load_population_params
+from webapp.engine.readiness.population.simulate import TIERS, simulate_population
+from webapp.engine.readiness.train import (
     VARIANTS,
     Timer,
     TrainConfig,
@@ -24,6 +23,7 @@ from webapp.engine.readiness_train import (
     split_firms,
     summarise,
 )
+from webapp.engine.rules.rulebook import RuleBook, RuleSet, load_rule_book
 
 SIMULATED, REAL = "simulated population", "real outcomes"
 _YES = {"1", "1.0", "true", "t", "yes", "y", "是", "有", "certified", "通过"}
@@ -34,7 +34,7 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def train_readiness(profiles: pd.DataFrame, labels: pd.DataFrame, *, rules: str, trained_on: str, seed: int,
+def train_readiness(profiles: pd.DataFrame, labels: pd.DataFrame, *, ruleset: RuleSet, trained_on: str, seed: int,
                     masking: dict, data: dict, config: TrainConfig | None = None, base: ReadinessModel | None = None,
                     command: str = "giantstep train") -> ReadinessModel:
     """Train, calibrate and evaluate one pipeline per tier; return the model with its metadata.
@@ -45,8 +45,8 @@ def train_readiness(profiles: pd.DataFrame, labels: pd.DataFrame, *, rules: str,
         Clean profiles (complete for a simulated population; as given for real outcomes).
     labels : pandas.DataFrame
         ``<tier>_certified`` columns: 1, 0 or NaN (no outcome for that tier).
-    rules : str
-        SME rule set whose statuses are features.
+    ruleset : RuleSet
+        The rule set whose statuses are features (its SME table is the model's ``rules``).
     trained_on : {"simulated population", "real outcomes"}
     seed : int
         Seeds the split, the masks and every estimator's ``random_state``.
@@ -68,7 +68,7 @@ def train_readiness(profiles: pd.DataFrame, labels: pd.DataFrame, *, rules: str,
     timer = Timer()
     parts = split_firms(len(profiles), config, np.random.default_rng(seed))
     tiers = [t for t in TIERS if f"{t}_certified" in labels]
-    pipelines, info = fit_tiers(profiles, labels, parts, rules=rules, masking=masking, config=config, seed=seed,
+    pipelines, info = fit_tiers(profiles, labels, parts, ruleset=ruleset, masking=masking, config=config, seed=seed,
                                 tiers=tiers)
     if not pipelines:
         raise ValueError(f"no tier has at least {config.min_class_rows} certified and {config.min_class_rows} "
@@ -79,7 +79,7 @@ def train_readiness(profiles: pd.DataFrame, labels: pd.DataFrame, *, rules: str,
     meta = {
         "format": "giantstep-readiness/1", "model_version": f"readiness-{now:%Y%m%dT%H%M%SZ}",
         "trained_at": now.isoformat(), "trained_on": trained_on, "command": command,
-        "rules": features_rules(features), "rule_versions": features.rule_versions_,
+        "rules": ruleset.versions(), "rule_versions": features.rule_versions_,
         "libraries": _libraries(),
         "tiers": {t: {"trained_on": trained_on, **info[t]} for t in pipelines},
         "features": {"names": list(features.feature_names_out_), "monotonic_cst": features.monotonic_cst_.tolist()},
@@ -87,7 +87,7 @@ def train_readiness(profiles: pd.DataFrame, labels: pd.DataFrame, *, rules: str,
         "training": {"seed": seed, "config": config_dict(config), "masking": masking,
                      "split": {k: int(len(v)) for k, v in parts.items()}, "variants": list(VARIANTS)},
     }
-    model = ReadinessModel(pipelines, meta)
+    model = ReadinessModel(pipelines, meta).bind(ruleset)
     test = parts["test"]
     meta["metrics"] = evaluate(model, profiles.iloc[test], labels.iloc[test], masking, seed)
     timer.lap("evaluate")
@@ -100,13 +100,8 @@ def train_readiness(profiles: pd.DataFrame, labels: pd.DataFrame, *, rules: str,
     return model
 
 
-def features_rules(features) -> dict:
-    """Rule-set ids by family for the feature builder's rule set."""
-    return ruleset_for(features.rules).versions()
-
-
 def _libraries() -> dict:
-    from webapp.engine.readiness_store import library_versions
+    from webapp.engine.readiness.store import library_versions
 
     return library_versions()
 
@@ -127,7 +122,7 @@ def _keep_base_tiers(model: ReadinessModel, base: ReadinessModel) -> None:
 
 
 def train_default(rows: int | None = None, seed: int | None = None, *, rules: str | None = None,
-                  config: TrainConfig | None = None) -> ReadinessModel:
+                  config: TrainConfig | None = None, rule_book: RuleBook | None = None) -> ReadinessModel:
     """The default model: simulate the population (``data/population``), then train on it.
 
     Parameters
@@ -137,20 +132,23 @@ def train_default(rows: int | None = None, seed: int | None = None, *, rules: st
     rules : str, optional
         SME rule set (default: the one in force today).
     config : TrainConfig, optional
+    rule_book : RuleBook, optional
+        Rule tables to judge with (default: those of the rules folder in force).
 
     Returns
     -------
     ReadinessModel
     """
     params = load_population_params()
+    book = rule_book or load_rule_book()
     timer = Timer()
-    pop = simulate_population(rows, seed=seed, rules=rules, params=params)
+    pop = simulate_population(rows, seed=seed, rules=rules, params=params, rule_book=book)
     timer.lap("population")
     command = "giantstep train" + (f" --rows {rows}" if rows else "") + (f" --seed {seed}" if seed else "") \
         + (f" --rules {rules}" if rules else "")
-    model = train_readiness(pop.profiles, pop.labels, rules=pop.info["rules"]["sme"], trained_on=SIMULATED,
-                            seed=pop.info["seed"], masking=params.masking, data={"population": pop.info},
-                            config=config, command=command)
+    model = train_readiness(pop.profiles, pop.labels, ruleset=book.select(pop.info["rules"]["sme"]),
+                            trained_on=SIMULATED, seed=pop.info["seed"], masking=params.masking,
+                            data={"population": pop.info}, config=config, command=command)
     model.metadata["training"]["seconds"] = {**timer.steps, **model.metadata["training"]["seconds"]}
     return model
 
@@ -185,8 +183,8 @@ def read_outcomes(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict, l
     problems : list of str
         Skipped rows and unreadable outcome cells, one line each.
     """
-    from webapp.engine.inputs import validate_profiles
-    from webapp.engine.template import read_table
+    from webapp.engine.io.inputs import validate_profiles
+    from webapp.engine.io.template import read_table
 
     path = Path(path)
     raw = read_table(path).reset_index(drop=True)
@@ -216,8 +214,8 @@ def read_outcomes(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict, l
 
 
 def train_on_outcomes(path: str | Path, *, rules: str | None = None, seed: int | None = None,
-                      base: ReadinessModel | None = None, config: TrainConfig | None = None) -> tuple[ReadinessModel,
-                                                                                                     list[str]]:
+                      base: ReadinessModel | None = None, config: TrainConfig | None = None,
+                      rule_book: RuleBook | None = None) -> tuple[ReadinessModel, list[str]]:
     """Retrain on real outcomes; tiers without enough outcomes keep ``base``'s (simulated) pipeline.
 
     Returns
@@ -229,8 +227,9 @@ def train_on_outcomes(path: str | Path, *, rules: str | None = None, seed: int |
     params = load_population_params()
     clean, labels, info, problems = read_outcomes(path)
     seed = int(seed if seed is not None else params.default_seed)
-    sme = ruleset_for(rules).sme.id if rules else (base.rules if base is not None else ruleset_for(None).sme.id)
-    model = train_readiness(clean, labels, rules=sme, trained_on=REAL, seed=seed, masking=params.masking,
+    book = rule_book or load_rule_book()
+    ruleset = book.select(rules if rules else (base.rules if base is not None else None))
+    model = train_readiness(clean, labels, ruleset=ruleset, trained_on=REAL, seed=seed, masking=params.masking,
                             data={"outcomes": info}, config=config, base=base,
                             command=f"giantstep train --labels {Path(path).name} --seed {seed}")
     return model, problems

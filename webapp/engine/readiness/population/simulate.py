@@ -2,7 +2,7 @@
 
 No firm-level outcome data is public (reference/statistics.md), so the readiness classifier learns from
 this population until a user retrains it on real outcomes. Every parameter is in ``data/population``
-with its source or stated assumption; how a profile is drawn is in :mod:`webapp.engine.population_draw`.
+with its source or stated assumption; how a profile is drawn is in :mod:`webapp.engine.readiness.population.draw`.
 
 Outcome of a firm for a tier = the engine's verdict on its full profile under the chosen rule set (a
 holder of the tier's title judged as a re-review) AND a hidden pass standing for what no input captures
@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from webapp.engine.criteria import MET, Judge
-from webapp.engine.population_draw import draw_profiles
-from webapp.engine.population_fit import cohort_check, fit_holder_marginals, with_cohort_means
-from webapp.engine.population_params import STRATA, PopulationParams, load_population_params
-from webapp.engine.rulebook import RuleBook, RuleSet
+from webapp.engine.readiness.population.draw import draw_profiles
+from webapp.engine.readiness.population.fit import cohort_check, fit_holder_marginals, with_cohort_means
+from webapp.engine.readiness.population.params import STRATA, PopulationParams, load_population_params
+from webapp.engine.rules.criteria import MET, Judge
+from webapp.engine.rules.rulebook import RuleBook, RuleSet, load_rule_book
 from webapp.fields import REGISTRY
 
 TIERS = ("innovative_sme", "tech_sme", "srdi_sme", "little_giant", "single_champion")
@@ -218,7 +218,7 @@ def simulate_population(rows: int | None = None, *, seed: int | None = None, rul
     params : PopulationParams, optional
         Parameters (default: :func:`load_population_params`).
     rule_book : RuleBook, optional
-        Rule tables (default: those shipped in data/rules).
+        Rule tables (default: those of the rules folder in force).
 
     Returns
     -------
@@ -227,14 +227,12 @@ def simulate_population(rows: int | None = None, *, seed: int | None = None, rul
         ``stratum`` and ``info`` (seed, rows, rules, parameter version and hash, calibration table,
         population hash).
     """
-    from webapp.engine.assess import default_rule_book
-
     params = params or load_population_params()
     rows = int(rows if rows is not None else params.default_rows)
     seed = int(seed if seed is not None else params.default_seed)
     if rows < 100:
         raise ValueError("a population needs at least 100 rows")
-    ruleset = (rule_book or default_rule_book()).select(rules, as_of)
+    ruleset = (rule_book or load_rule_book()).select(rules, as_of)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(params.shares) + 3)]
     holder_strata = [s for s in STRATA if s != "none"]  # the strata drawn from, and holding, their own profile
     params = fit_holder_marginals(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from webapp.engine.inputs import normalise_columns
+from webapp.engine.io.inputs import normalise_columns
 from webapp.fields import REGISTRY, FieldSpec, template_header
 
 FORMATS = (".csv", ".xlsx", ".parquet")
@@ -132,7 +132,7 @@ def read_table(source, *, fmt: str | None = None, normalise: bool = True) -> pd.
     -------
     pandas.DataFrame
         CSV and XLSX cells as strings with "" for empty cells (parquet keeps its dtypes), columns
-        renamed by :func:`webapp.engine.inputs.normalise_columns`. Headers it did not recognise
+        renamed by :func:`webapp.engine.io.inputs.normalise_columns`. Headers it did not recognise
         are listed in ``frame.attrs["unrecognised_columns"]``.
 
     Raises

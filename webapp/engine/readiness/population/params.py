@@ -7,8 +7,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from webapp.engine.cohorts import CohortSet, load_cohorts
-from webapp.paths import DATA_DIR
+from webapp import paths
+from webapp.engine.cohorts.store import CohortSet, load_cohorts
 
 # The five profiles (marginal sets) every quantity gives parameters for; strata in population.toml draw
 # their profile from one of them and hold the titles of one.
@@ -135,7 +135,7 @@ def load_population_params(directory: str | Path | None = None, *,
         When an entry is malformed or states neither a source nor an assumption; the message names the
         file and the entry.
     """
-    folder = Path(directory) if directory is not None else DATA_DIR / "population"
+    folder = Path(directory) if directory is not None else paths.resolve().population
     pop_path, lab_path = folder / "population.toml", folder / "labels.toml"
     raw = {p: p.read_bytes() for p in (pop_path, lab_path)}
     pop, lab = (tomllib.loads(raw[p].decode("utf-8")) for p in (pop_path, lab_path))

@@ -33,7 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from webapp.engine.cohorts import COUNT_METRICS, DATA_DIR, FAMILIES, METRIC_LABELS, METRICS
+from webapp import paths
+from webapp.engine.cohorts.store import COUNT_METRICS, FAMILIES, METRIC_LABELS, METRICS
 
 REFERENCE = "little_giant"
 POOL_FROM = ("pct_applications", "overseas_markets")
@@ -377,7 +378,7 @@ def fit_all(aggregates_csv: str | Path | None = None, out_json: str | Path | Non
         The fitted.json content: families, method, the reference spread and, per cohort and metric,
         the family, parameters, figures fitted to, dispersion origin, diagnostics and zh/en basis text.
     """
-    path = Path(aggregates_csv) if aggregates_csv is not None else DATA_DIR / "aggregates.csv"
+    path = Path(aggregates_csv) if aggregates_csv is not None else paths.resolve().cohorts / "aggregates.csv"
     rows, meta = read_inputs(path)
     state = _Fit(rows, meta)
     for metric in POOL_FROM:
@@ -393,7 +394,7 @@ def fit_all(aggregates_csv: str | Path | None = None, out_json: str | Path | Non
                 state.fit(cid, metric)
     digest = hashlib.sha256(path.read_bytes() + path.with_name("cohorts.csv").read_bytes()).hexdigest()
     result = _rounded({
-        "generated_by": "webapp.engine.cohort_fit.fit_all",
+        "generated_by": "webapp.engine.cohorts.fit.fit_all",
         "inputs_sha256": digest,
         "families": FAMILY_DOC,
         "method": __doc__.split("Method. ", 1)[1].split("\n\nDeterministic")[0].replace("\n", " "),
@@ -425,7 +426,7 @@ if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description="Fit cohort distributions to published aggregates.")
-    parser.add_argument("--aggregates", type=Path, default=DATA_DIR / "aggregates.csv")
-    parser.add_argument("--out", type=Path, default=DATA_DIR / "fitted.json")
+    parser.add_argument("--aggregates", type=Path, default=paths.resolve().cohorts / "aggregates.csv")
+    parser.add_argument("--out", type=Path, default=paths.resolve().cohorts / "fitted.json")
     args = parser.parse_args()
     print(fit_summary(fit_all(args.aggregates, args.out)))

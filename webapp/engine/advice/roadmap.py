@@ -9,9 +9,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from webapp.engine.advice_data import AdviceData
-from webapp.engine.expressions import REL_TOL, Evaluator, Interval
-from webapp.engine.rulebook import Metric
+from webapp.engine.advice.data import AdviceData
+from webapp.engine.rules.expressions import REL_TOL, Evaluator, Interval
+from webapp.engine.rules.rulebook import Metric
 
 # Three-year series: (year t, t-1, t-2) field names, by the stem the growth rate is named after.
 SERIES = {

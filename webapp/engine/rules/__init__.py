@@ -1,0 +1,9 @@
+"""Rule tables and judging: load the versioned tables of data/rules, evaluate every criterion over value
+intervals (three-valued: met, not met, unknown), place firms on the ladder and explain the gaps.
+
+Owns: expressions (the safe condition language), rulebook (tables, criteria, tiers, rule sets, and which SME
+rule set is in force on a date), forms (one class per criterion form), criteria (the vectorised judge),
+ladder, gaps.
+
+May import: the field registry (webapp.fields) and webapp.paths. Nothing else of the engine.
+"""
