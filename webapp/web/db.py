@@ -7,19 +7,10 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import with_appcontext
-from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy.orm import DeclarativeBase
 
-from webapp.web.extensions import migrate
+from webapp.web.extensions import db, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
-
-
-class Base(DeclarativeBase):
-    """Declarative base of the web models."""
-
-
-db = SQLAlchemy(model_class=Base)
 
 
 def database_uri(app: Flask) -> str:

@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.web.db import db
+from webapp.web.extensions import db
 
 
 def _now() -> dt.datetime:

@@ -11,16 +11,12 @@ NONE = "none"
 
 
 def rung_order(ruleset: RuleSet) -> list[str]:
-    """Tier ids that are rungs of the ladder, from the top down.
+    """Tier ids that are rungs of the ladder, from the top down: the SME table's ``ladder``, reversed.
 
-    At level 1 ``innovative_sme`` comes before ``tech_sme``; ``tech_sme`` is a rung only under SME-2026
-    (spec/assessment.md, "Tiers and the ladder").
+    Which tiers are rungs, and their order within a level, is data (spec/assessment.md, "Tiers and the
+    ladder"): under SME-2026 ``tech_sme`` is a rung below ``innovative_sme``; under SME-2022 it is not one.
     """
-    tech_is_rung = ruleset.sme.id != "SME-2022"
-    rungs = [t for t in ruleset.tiers.values() if t.id != "tech_sme" or tech_is_rung]
-    level1 = {"innovative_sme": 0, "tech_sme": 1}
-    rungs.sort(key=lambda t: (-t.level, level1.get(t.id, 0)))
-    return [t.id for t in rungs]
+    return [tid for tid in reversed(ruleset.sme.ladder) if tid in ruleset.tiers]
 
 
 def place_on_ladder(tiers: dict[str, TierResult], ruleset: RuleSet) -> np.ndarray:

@@ -138,6 +138,7 @@ class RuleTable:
     tiers: dict[str, Tier]
     criteria: dict[str, Criterion]
     path: str
+    ladder: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -267,14 +268,17 @@ def load_rule_table(path: str | Path, *, names_ok=None) -> RuleTable:
     for key in ("in_force_from", "in_force_until"):
         value = meta.get(key)
         if value is not None and type(value) is not dt.date:
-            raise RuleTableError(f"{path.name}: [table] {key} must be a date like 2026-04-01")
+            raise RuleTableError(f"{path.name}: [table] {key} must be a date (YYYY-MM-DD)")
         dates[key] = value
     if "family" in meta and dates["in_force_from"] is None:
         raise RuleTableError(f"{path.name}: [table] needs in_force_from")
+    ladder = meta.get("ladder", [])
+    if meta.get("family", "sme") == "sme" and "family" in meta and not ladder:
+        raise RuleTableError(f"{path.name}: [table] needs ladder, the rungs lowest first")
     return RuleTable(
         id=meta["id"], version=str(meta["version"]), family=meta.get("family", "sme"), **dates,
         instrument_zh=meta.get("instrument_zh", ""), instrument_en=meta.get("instrument_en", ""),
-        source=meta.get("source", ""), tiers=tiers, criteria=criteria, path=str(path),
+        source=meta.get("source", ""), tiers=tiers, criteria=criteria, path=str(path), ladder=tuple(ladder),
     )
 
 
@@ -416,6 +420,9 @@ def _tier(tid: str, spec: dict, table_id: str, criteria: dict[str, Criterion], w
 def _check_references(tables: dict[str, RuleTable]) -> None:
     all_tiers = {tid for t in tables.values() for tid in t.tiers}
     for table in tables.values():
+        unknown = [tid for tid in table.ladder if tid not in all_tiers]
+        if unknown:
+            raise RuleTableError(f"{Path(table.path).name}: ladder names unknown tier(s) {unknown}")
         for crit in table.criteria.values():
             for tid in crit.eligible:
                 if tid not in all_tiers:
