@@ -60,8 +60,8 @@ def test_rule_set_by_date():
 
 
 def test_every_form_the_loader_accepts_has_an_evaluator():
-    """The loader's forms and the engine's evaluators are the same set."""
-    from webapp.engine.rules.criteria import RULE_FORMS
-    from webapp.engine.rules.rulebook import _FORM_KEYS
+    """The loader accepts the registered forms, and each of them has its own evaluator."""
+    from webapp.engine.rules.forms import FORMS, RULE_FORMS, CriterionForm
 
-    assert set(RULE_FORMS) == set(_FORM_KEYS)
+    assert set(RULE_FORMS) == set(FORMS)
+    assert all(type(form).evaluate is not CriterionForm.evaluate for form in FORMS.values())

@@ -156,23 +156,15 @@ class Assessment:
         item["value"] = self._value(crit.value, i)
         item["self_declared"] = crit.self_declared
         item["verification"] = crit.verification
-        if crit.kind == "advisory" and crit.form == "manual":
+        if crit.kind == "advisory" and crit.handler.manual:
             item["manual_review"] = True
         if res.route is not None:
-            item["route"] = self._route_name(crit, int(res.route[i]))
+            item["route"] = crit.handler.route_name(crit, int(res.route[i]))
         if res.via is not None:
             item["via"] = VIA_NAMES[int(res.via[i])] if res.status[i] == MET else None
         if finder is not None:
             item["gap"] = finder.gap(crit, i)
         return item
-
-    @staticmethod
-    def _route_name(crit, r: int) -> str | None:
-        if r < 0:
-            return None
-        if crit.form == "score_pass":
-            return "score" if r == 0 else crit.routes[r - 1].id
-        return crit.routes[r].id
 
     def _value(self, name: str | None, i: int):
         if not name:

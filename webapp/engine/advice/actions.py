@@ -33,7 +33,7 @@ def target_tiers(result: Mapping, book: RuleBook | None = None) -> list[str]:
     if above and book is not None:
         table = book.tables.get(tiers[above[0]].get("rules", ""))
         for crit in (table.criteria.values() if table else ()):
-            if crit.tier == above[0] and crit.form == "prerequisite":
+            if crit.tier == above[0] and crit.handler.is_title_prerequisite:
                 alternatives += [t for t in crit.eligible if t != nxt and t in tiers
                                  and tiers[t].get("level") == level and tiers[t].get("status") != "met"]
     return [nxt, *alternatives, *above]
@@ -87,41 +87,42 @@ class ActionPlanner:
             for cid in group:
                 if cid in crits:
                     self._where = (tid, gi, cid)
-                    self._criterion(tid, tier, crits, crits[cid], weight / (len(open_groups) * len(group)))
+                    self.criterion(tid, tier, crits, crits[cid], weight / (len(open_groups) * len(group)))
         self._where = None
         required = {c for g in groups for c in g}
         for c in crits.values():
             if c["id"] not in required and c.get("kind") == "advisory" and c.get("status") != "met":
                 self._add(tid, c, "manual_set", 0.05, weight, {"required": False, "field": "advisory"})
 
-    def _criterion(self, tid, tier, crits, c, share) -> None:
+    def criterion(self, tid, tier, crits, c, share) -> None:
+        """Plan one open criterion ``c`` (a result dict) of tier ``tid``: its rule's form decides how."""
         rule = self._rule(tid, c["id"])
         gap = c.get("gap") or {}
-        form = rule.form if rule else ""
-        if c.get("manual_review") or gap.get("manual_review") or form == "manual":
-            self._add(tid, c, "manual", share * 0.2, 1.0, {})
-            return
-        if form == "any_of":
-            combos = [[m for m in r.all_of if crits.get(m, {}).get("status") != "met"] for r in rule.routes]
-            best = min(combos, key=len)
-            for member in best:
-                if member in crits:
-                    self._criterion(tid, tier, crits, crits[member], share / len(best))
-            return
-        if form == "score_pass":
-            self._score(tid, tier, crits, c, rule, share)
-            return
-        if form == "prerequisite":
-            self._title(tid, c, gap, share)
+        if c.get("manual_review") or gap.get("manual_review"):
+            self.manual(tid, c, share)
+        elif rule is not None:
+            rule.handler.plan(self, tid, tier, crits, c, rule, share)
+        else:
+            self.gap_actions(tid, c, share, None)
+
+    def manual(self, tid, c, share) -> None:
+        """One manual-review action for criterion ``c``."""
+        self._add(tid, c, "manual", share * 0.2, 1.0, {})
+
+    def gap_actions(self, tid, c, share, rule, *, extra: int = 0) -> None:
+        """An action per known gap item of ``c``, and one to gather its missing inputs when it is unknown.
+
+        ``extra`` counts actions the form adds beside these (a title), which share ``share`` with them.
+        """
+        gap = c.get("gap") or {}
         items = [i for i in gap.get("items", []) if i.get("value") is not None and i.get("metric")]
-        n = len(items) + (1 if gap.get("missing") and c.get("status") == "unknown" else 0) + \
-            (1 if form == "prerequisite" else 0)
+        n = len(items) + (1 if gap.get("missing") and c.get("status") == "unknown" else 0) + extra
         for item in items:
             self._item(tid, c, item, share / max(n, 1), rule, items)
         if gap.get("missing") and c.get("status") == "unknown":
             self._gather(tid, c, gap["missing"], share / max(n, 1))
 
-    def _score(self, tid, tier, crits, c, rule, share) -> None:
+    def score(self, tid, tier, crits, c, rule, share) -> None:
         """A score-or-direct-route pass: the quickest scored items that close the deficits, unknown routes."""
         scored = [sc for sc in crits.values() if sc.get("kind") == "scored"]
         best: dict[str, tuple] = {}
@@ -214,7 +215,8 @@ class ActionPlanner:
         self._add(tid, c, "gather", share, 1.0,
                   {"missing": list(missing), "field": "+".join(missing), "required": required})
 
-    def _title(self, tid, c, gap, share) -> None:
+    def title(self, tid, c, gap, share) -> None:
+        """The action to obtain the title a prerequisite names (through the lowest eligible tier)."""
         titles = gap.get("titles") or []
         if not titles:
             return

@@ -196,7 +196,7 @@ def _milestones(roadmap: list[dict], result: Mapping, planner: ActionPlanner, da
                     groups.setdefault(gi, {}).setdefault(alt, []).append(e)
         states = [min(_alternative(es) for es in alts.values()) for alts in groups.values()]
         table = book.tables.get(tier.get("rules", ""))
-        needs_title = table is not None and any(c.form == "prerequisite" and c.kind == "hard"
+        needs_title = table is not None and any(c.handler.is_title_prerequisite and c.kind == "hard"
                                                 for c in table.criteria.values() if c.tier == tid)
         below = [m for m in out if result["tiers"][m["tier"]].get("level") == tier.get("level", 0) - 1]
         if needs_title and below:

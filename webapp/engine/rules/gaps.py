@@ -8,9 +8,10 @@ import math
 import numpy as np
 
 from webapp import fields
-from webapp.engine.rules.criteria import MET, UNKNOWN, Judge, kleene_and
+from webapp.engine.rules.criteria import Judge
 from webapp.engine.rules.expressions import Evaluator, Expression, Interval, status_codes
 from webapp.engine.rules.rulebook import Criterion
+from webapp.engine.rules.status import MET
 
 _OPS = {ast.GtE: ">=", ast.Gt: ">", ast.LtE: "<=", ast.Lt: "<", ast.Eq: "==", ast.NotEq: "!=",
         ast.In: "in", ast.NotIn: "not in"}
@@ -152,47 +153,37 @@ class GapFinder:
 
     # -- criteria
     def gap(self, crit: Criterion, i: int) -> dict | None:
-        """The gap of criterion ``crit`` for firm ``i``; None when it is met or advisory."""
-        res = self.judge.criteria[crit.id]
-        status = int(res.status[i])
-        if crit.form == "manual":
-            return {"manual_review": True, "items": [], "missing": []}
-        if crit.kind == "scored":
-            return self._scored_gap(crit, i, res)
-        if status == MET:
-            return None
+        """The gap of criterion ``crit`` for firm ``i``; None when it is met or advisory.
+
+        Each form measures its own gap (:meth:`webapp.engine.rules.forms.CriterionForm.gap`) with the
+        helpers below.
+        """
+        return crit.handler.gap(self, crit, i)
+
+    def expression_gap(self, expressions: list[Expression], i: int) -> dict:
+        """The failing atoms of ``expressions`` for firm ``i`` and the inputs they miss.
+
+        Parameters
+        ----------
+        expressions : list of Expression
+            What the criterion tests.
+        i : int
+            Position of the firm.
+
+        Returns
+        -------
+        dict
+            ``items`` (one per failing atom, see :meth:`describe_atom`) and ``missing`` (unknown inputs).
+        """
         items, names = [], set()
-        for expr in _gap_expressions(crit):
+        for expr in expressions:
             names |= expr.names
             _, atoms = self.atoms(expr.tree)
             items += [self.describe_atom(a, i) for a, mask in atoms if mask[i]]
-        out = {"items": items, "missing": self.missing(names, i)}
-        if crit.form == "prerequisite":
-            out["titles"] = list(crit.titles)
-            out["eligible"] = {t: _status_name(self.judge.tiers[t].status[i]) for t in crit.eligible
-                               if t in self.judge.tiers}
-        if crit.form in ("score_pass", "any_of"):
-            out["routes"] = {r.id: _status_name(kleene_and([self.judge.criteria[c].status[i:i + 1]
-                                                             for c in r.all_of])[0]) for r in crit.routes}
-        if crit.form == "score_pass":
-            out["score"] = self._score_gap(crit, i)
-        return out
+        return {"items": items, "missing": self.missing(names, i)}
 
-    def _score_gap(self, crit: Criterion, i: int) -> dict:
-        """The tier score against the pass mark, and each sub-minimum."""
-        tier = self.judge.ruleset.tiers[crit.tier]
-        lo = sum(float(self.judge.criteria[c].points_lo[i]) for c in tier.score)
-        hi = sum(float(self.judge.criteria[c].points_hi[i]) for c in tier.score)
-        subs = []
-        for sub in crit.sub_minimums:
-            s_lo = sum(float(self.judge.criteria[c].points_lo[i]) for c in sub["of"])
-            bar = sub.get("at_least", sub.get("above"))
-            subs.append({"of": list(sub["of"]), "name_zh": sub.get("name_zh"), "name_en": sub.get("name_en"),
-                         "score_min": s_lo, "bar": bar, "strict": "above" in sub})
-        return {"score_min": lo, "score_max": hi, "bar": crit.score_at_least,
-                "short_by": max(crit.score_at_least - hi, 0.0), "sub_minimums": subs}
-
-    def _scored_gap(self, crit: Criterion, i: int, res) -> dict | None:
+    def scored_gap(self, crit: Criterion, i: int, res) -> dict | None:
+        """Points short of the maximum for firm ``i`` and the next bracket edge of each metric (None at full)."""
         lo = float(res.points_lo[i])
         if lo >= crit.max_points:
             return None
@@ -218,21 +209,9 @@ class GapFinder:
         return out
 
 
-def _gap_expressions(crit: Criterion) -> list[Expression]:
-    if crit.form == "test" and crit.routes:
-        tree = ast.BoolOp(op=ast.Or(), values=[r.test.tree for r in crit.routes])
-        return [Expression(text=ast.unparse(tree), tree=tree, names=frozenset().union(*[r.test.names
-                                                                                         for r in crit.routes]))]
-    return [e for e in (crit.test, crit.also) if e is not None]
-
-
 def _names(node: ast.expr) -> frozenset[str]:
     return frozenset(n.id for n in ast.walk(node) if isinstance(n, ast.Name)
                      and n.id not in ("min", "max", "floor", "mean"))
-
-
-def _status_name(code) -> str:
-    return {1: "met", 0: "not_met", UNKNOWN: "unknown"}[int(code)]
 
 
 def _unknown(v) -> bool:

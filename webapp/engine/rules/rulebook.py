@@ -10,28 +10,18 @@ from typing import Any
 
 from webapp import fields, paths
 from webapp.engine.rules.expressions import Expression, ExpressionError, compile_expression
+from webapp.engine.rules.forms import FORMS, CriterionForm, form_of
+from webapp.engine.rules.parts import Brackets, Route, RuleTableError, compile_in
+
+__all__ = ["Brackets", "Criterion", "Metric", "Route", "RuleBook", "RuleSet", "RuleTable", "RuleTableError", "Tier",
+           "load_rule_book", "load_rule_table"]
 
 KINDS = ("hard", "scored", "route", "advisory")
 VERIFICATION = ("verified", "verified-wording", "secondary", "unverified")
 FLAGS = ("review",)
 
-_FORM_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
-    # form -> alternatives of required key sets
-    "test": (("test",), ("routes",)),
-    "brackets": (("metric", "brackets"),),
-    "best_of": (("options",),),
-    "points": (("points",),),
-    "any_of": (("routes",),),
-    "score_pass": (("score_at_least",),),
-    "prerequisite": (("titles", "eligible"),),
-    "manual": ((),),
-}
 _COMMON_KEYS = ("id", "tier", "kind", "form", "name_zh", "name_en", "text_zh", "text_en", "source",
                 "verification")
-
-
-class RuleTableError(ValueError):
-    """A rule table is malformed; the message names the file and the row."""
 
 
 @dataclass(frozen=True)
@@ -45,29 +35,6 @@ class Metric:
     name_en: str
     lever: str | None = None
     base: str | None = None
-
-
-@dataclass(frozen=True)
-class Route:
-    """One alternative of an any-of criterion."""
-
-    id: str
-    name_zh: str
-    name_en: str
-    test: Expression | None = None          # for a test route
-    all_of: tuple[str, ...] = ()           # for an any_of route over criteria
-    verification: str | None = None
-
-
-@dataclass(frozen=True)
-class Brackets:
-    """Points by brackets of one metric; edges inclusive, shared end points to the higher score."""
-
-    metric: Expression
-    edges: tuple[float, ...]
-    points: tuple[float, ...]
-    otherwise: float
-    at_most: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +66,11 @@ class Criterion:
     titles: tuple[str, ...] = ()
     eligible: tuple[str, ...] = ()
     also: Expression | None = None
+
+    @property
+    def handler(self) -> CriterionForm:
+        """The registered form (:mod:`webapp.engine.rules.forms`) that judges, explains and plans this criterion."""
+        return FORMS[self.form]
 
     def expressions(self) -> list[Expression]:
         """Every expression the criterion evaluates (for inputs and gaps)."""
@@ -311,28 +283,6 @@ def _load_metrics(doc: dict, path: Path) -> dict[str, Metric]:
     return out
 
 
-def _compile(text, names_ok, where):
-    try:
-        return compile_expression(str(text), allowed_names=names_ok)
-    except ExpressionError as exc:
-        raise RuleTableError(f"{where}: {exc}") from None
-
-
-def _brackets(spec: dict, names_ok, where) -> Brackets:
-    try:
-        pairs = [(float(e), float(p)) for e, p in spec["brackets"]]
-    except (KeyError, TypeError, ValueError):
-        raise RuleTableError(f"{where}: brackets must be a list of [edge, points] pairs") from None
-    at_most = spec.get("direction", "at_least") == "at_most"
-    if spec.get("direction", "at_least") not in ("at_least", "at_most"):
-        raise RuleTableError(f"{where}: direction must be at_least or at_most")
-    edges = [e for e, _ in pairs]
-    if edges != sorted(edges, reverse=not at_most) or len(set(edges)) != len(edges):
-        raise RuleTableError(f"{where}: bracket edges must be strictly {'rising' if at_most else 'falling'}")
-    return Brackets(metric=_compile(spec["metric"], names_ok, where), edges=tuple(edges),
-                    points=tuple(p for _, p in pairs), otherwise=float(spec.get("otherwise", 0)), at_most=at_most)
-
-
 def _criterion(row: dict, table_id: str, names_ok, where: str) -> Criterion:
     missing = [k for k in _COMMON_KEYS if k not in row]
     if missing:
@@ -341,12 +291,7 @@ def _criterion(row: dict, table_id: str, names_ok, where: str) -> Criterion:
         raise RuleTableError(f"{where}: unknown kind {row['kind']!r}; one of {', '.join(KINDS)}")
     if row["verification"] not in VERIFICATION:
         raise RuleTableError(f"{where}: unknown verification {row['verification']!r}")
-    form = row["form"]
-    if form not in _FORM_KEYS:
-        raise RuleTableError(f"{where}: unknown form {form!r}; one of {', '.join(_FORM_KEYS)}")
-    if not any(all(k in row for k in keys) for keys in _FORM_KEYS[form]):
-        need = " or ".join("+".join(k) for k in _FORM_KEYS[form])
-        raise RuleTableError(f"{where}: form {form!r} needs {need}")
+    form = form_of(row, where)
     if row["kind"] == "scored" and "max_points" not in row:
         raise RuleTableError(f"{where}: a scored criterion needs max_points")
     kw: dict[str, Any] = {k: row[k] for k in _COMMON_KEYS}
@@ -354,49 +299,14 @@ def _criterion(row: dict, table_id: str, names_ok, where: str) -> Criterion:
               value=row.get("value"), group=row.get("group"))
     if "max_points" in row:
         kw["max_points"] = float(row["max_points"])
-    if "test" in row:
-        kw["test"] = _compile(row["test"], names_ok, where)
-    if "points" in row:
-        kw["points"] = _compile(row["points"], names_ok, where)
-    if "also" in row:
-        kw["also"] = _compile(row["also"], names_ok, where)
-    if form == "brackets":
-        kw["options"] = (_brackets(row, names_ok, where),)
-    if form == "best_of":
-        kw["options"] = tuple(_brackets(o, names_ok, f"{where} option {j}") for j, o in enumerate(row["options"]))
-    if "routes" in row and form in ("test", "any_of"):
-        kw["routes"] = _routes(row, form, names_ok, where)
-    if form == "score_pass":
-        kw["score_at_least"] = float(row["score_at_least"])
-        kw["sub_minimums"] = tuple(row.get("sub_minimums", ()))
-        kw["routes"] = tuple(Route(id=r, name_zh=r, name_en=r, all_of=(r,)) for r in row.get("routes", ()))
-    if form == "prerequisite":
-        bad = [t for t in row["titles"] if t not in fields.FIELDS]
-        if bad:
-            raise RuleTableError(f"{where}: unknown title field(s) {bad}")
-        kw["titles"], kw["eligible"] = tuple(row["titles"]), tuple(row["eligible"])
+    for key in ("test", "points", "also"):
+        if key in row:
+            kw[key] = compile_in(row[key], names_ok, where)
+    kw.update(form.parse(row, names_ok, where))
     if kw.get("value") is None:
         first = next(iter(sorted(kw["test"].names))) if kw.get("test") is not None and kw["test"].names else None
         kw["value"] = row.get("metric") or first
     return Criterion(**kw)
-
-
-def _routes(row, form, names_ok, where) -> tuple[Route, ...]:
-    out = []
-    for j, r in enumerate(row["routes"]):
-        if form == "any_of":
-            ids = tuple(r) if isinstance(r, list) else (r,)
-            zh = row.get("route_names_zh", [])
-            en = row.get("route_names_en", [])
-            out.append(Route(id="+".join(ids), name_zh=zh[j] if j < len(zh) else "+".join(ids),
-                             name_en=en[j] if j < len(en) else "+".join(ids), all_of=ids))
-        else:
-            if not isinstance(r, dict) or "id" not in r or "test" not in r:
-                raise RuleTableError(f"{where}: route {j} needs id and test")
-            out.append(Route(id=r["id"], name_zh=r.get("name_zh", r["id"]), name_en=r.get("name_en", r["id"]),
-                             test=_compile(r["test"], names_ok, f"{where} route {r['id']}"),
-                             verification=r.get("verification")))
-    return tuple(out)
 
 
 def _tier(tid: str, spec: dict, table_id: str, criteria: dict[str, Criterion], where: str) -> Tier:

@@ -1,0 +1,177 @@
+"""Three-valued statuses and the vectorised result of one criterion: codes, Kleene logic, bracket points.
+
+The lowest piece of judging: the criterion forms (:mod:`webapp.engine.rules.forms`), the judge and the gap
+finder all build on it, and it imports nothing of the rules package but the expression language and the
+bracket table it scores.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from webapp.engine.rules.expressions import Interval, _tol, status_codes
+from webapp.engine.rules.parts import Brackets
+
+MET, NOT_MET, UNKNOWN = 1, 0, -1
+STATUS_NAMES = np.array(["unknown", "not_met", "met"], dtype=object)  # index = code + 1
+VIA_NAMES = (None, "held", "eligible")
+
+
+@dataclass
+class CriterionResult:
+    """Vectorised result of one criterion: status codes, points range, deciding route."""
+
+    status: np.ndarray                      # int8: 1 met, 0 not met, -1 unknown
+    points_lo: np.ndarray | None = None
+    points_hi: np.ndarray | None = None
+    route: np.ndarray | None = None         # int16 index into the criterion's routes, -1 none
+    via: np.ndarray | None = None           # int8 index into VIA_NAMES
+
+
+def status_names(codes: np.ndarray) -> np.ndarray:
+    """Map status codes to 'met' / 'not_met' / 'unknown'.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        Status codes (1, 0, -1).
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of the names.
+    """
+    return STATUS_NAMES[np.asarray(codes, dtype=np.int64) + 1]
+
+
+def status_name(code) -> str:
+    """The name of one status code: 'met', 'not_met' or 'unknown'.
+
+    Parameters
+    ----------
+    code : int or numpy integer
+        A status code (1, 0, -1).
+
+    Returns
+    -------
+    str
+    """
+    return {MET: "met", NOT_MET: "not_met", UNKNOWN: "unknown"}[int(code)]
+
+
+def _rank(status: np.ndarray) -> np.ndarray:
+    """not met < unknown < met, as 0 < 1 < 2, so Kleene AND is min and OR is max."""
+    return np.where(status == UNKNOWN, 1, status * 2).astype(np.int8)
+
+
+def _unrank(rank: np.ndarray) -> np.ndarray:
+    return np.where(rank == 1, UNKNOWN, rank // 2).astype(np.int8)
+
+
+def kleene_and(statuses: list[np.ndarray]) -> np.ndarray:
+    """Kleene AND of status-code arrays.
+
+    Parameters
+    ----------
+    statuses : list of numpy.ndarray
+        At least one array of status codes, all of one length.
+
+    Returns
+    -------
+    numpy.ndarray
+        int8 status codes.
+    """
+    if not statuses:
+        raise ValueError("kleene_and needs at least one operand")
+    return _unrank(functools.reduce(np.minimum, [_rank(s) for s in statuses]))
+
+
+def kleene_or(statuses: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Kleene OR of status-code arrays, with the index of the first met operand (-1 when none).
+
+    Parameters
+    ----------
+    statuses : list of numpy.ndarray
+        At least one array of status codes, all of one length.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        int8 status codes and int16 index of the first met operand.
+    """
+    status = _unrank(functools.reduce(np.maximum, [_rank(s) for s in statuses]))
+    route = np.full(status.shape, -1, dtype=np.int16)
+    for j in range(len(statuses) - 1, -1, -1):
+        route = np.where(statuses[j] == MET, j, route).astype(np.int16)
+    return status, route
+
+
+def scored_status(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Status of a points range: unknown when open, met when it scores, else not met.
+
+    Parameters
+    ----------
+    lo, hi : numpy.ndarray
+        Lowest and highest points reachable.
+
+    Returns
+    -------
+    numpy.ndarray
+        int8 status codes.
+    """
+    return np.where(lo != hi, UNKNOWN, np.where(lo > 0, MET, NOT_MET)).astype(np.int8)
+
+
+def at_least(score: Interval, bar: float) -> np.ndarray:
+    """Status of ``score >= bar`` over an interval of scores.
+
+    Parameters
+    ----------
+    score : Interval
+        Scores, as lowest and highest reachable.
+    bar : float
+        The pass mark.
+
+    Returns
+    -------
+    numpy.ndarray
+        int8 status codes.
+    """
+    return status_codes(Interval((score.lo >= bar - 1e-9).astype(float), (score.hi >= bar - 1e-9).astype(float)))
+
+
+def bracket_points(b: Brackets, value: Interval) -> tuple[np.ndarray, np.ndarray]:
+    """Points range reachable by ``value`` over brackets ``b`` (edges inclusive).
+
+    Parameters
+    ----------
+    b : Brackets
+        The bracket table.
+    value : Interval
+        The metric's value per firm.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Lowest and highest points per firm.
+    """
+    edges = np.asarray(b.edges)
+    pts = np.asarray(b.points + (b.otherwise,))
+
+    def index(v: np.ndarray) -> np.ndarray:
+        if b.at_most:
+            return (v[:, None] > edges[None, :] + _tol(edges)[None, :]).sum(axis=1)
+        return (v[:, None] < edges[None, :] - _tol(edges)[None, :]).sum(axis=1)
+
+    i_lo, i_hi = index(value.lo), index(value.hi)
+    first, last = np.minimum(i_lo, i_hi), np.maximum(i_lo, i_hi)
+    p_lo = np.full(len(first), np.inf)
+    p_hi = np.full(len(first), -np.inf)
+    for j, p in enumerate(pts):
+        inside = (first <= j) & (j <= last)
+        p_lo = np.where(inside, np.minimum(p_lo, p), p_lo)
+        p_hi = np.where(inside, np.maximum(p_hi, p), p_hi)
+    return p_lo, p_hi
