@@ -12,7 +12,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from webapp.engine.cohorts.store import COUNT_METRICS, benchmark, load_cohorts, percentile_of
+from webapp.engine.cohorts.benchmark import benchmark, percentile_of
+from webapp.engine.cohorts.metrics import COUNT_METRICS
+from webapp.engine.cohorts.store import load_cohorts
 
 BUDGET_S = 5.0
 

@@ -168,7 +168,7 @@ def cohorts_import(source, name, as_of):
     """Build an empirical cohort from real firm rows (CSV/XLSX/Parquet of canonical fields)."""
     from webapp.engine.cohorts.store import import_cohort
     from webapp.engine.io.inputs import validate_profiles
-    from webapp.engine.io.template import read_table
+    from webapp.engine.io.tables import read_table
 
     try:
         clean, errors = validate_profiles(read_table(source))

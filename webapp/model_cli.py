@@ -21,7 +21,7 @@ from webapp.cli_support import RULE_SET, rule_book
               help="Output file: .csv, .xlsx or .parquet.")
 def population(rows, seed, rules, output):
     """Write a simulated population of firms with an outcome per tier, reproducible from --seed."""
-    from webapp.engine.io.template import write_table
+    from webapp.engine.io.tables import write_table
     from webapp.engine.readiness.population.simulate import simulate_population
 
     pop = simulate_population(rows, seed=seed, rules=rules, rule_book=rule_book())

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from webapp import paths
+from webapp.engine.cohorts.distributions import FAMILIES
 from webapp.engine.cohorts.fit import POOL_FROM, REFERENCE, _target, fit_all, fit_summary, read_inputs
-from webapp.engine.cohorts.store import FAMILIES, METRICS
+from webapp.engine.cohorts.metrics import METRICS
 
 DATA_DIR = paths.resolve().cohorts
 AGGREGATES = DATA_DIR / "aggregates.csv"

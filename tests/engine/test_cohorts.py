@@ -1,4 +1,4 @@
-"""Tests for webapp.engine.cohorts (store and dimensions): percentiles, metrics, cohorts, imports."""
+"""Tests for webapp.engine.cohorts: percentiles, metrics, cohorts of a firm, imports, dimensions."""
 
 import json
 
@@ -8,8 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webapp.engine.cohorts import store as co
+from webapp.engine.cohorts.benchmark import benchmark, benchmarks_json, percentile_of
 from webapp.engine.cohorts.dimensions import DIMENSIONS, dimension_coverage, dimension_scores, dimensions_json
+from webapp.engine.cohorts.geography import cohort_membership, cohorts_for
+from webapp.engine.cohorts.metrics import METRICS, derive_metrics
+from webapp.engine.cohorts.store import import_cohort, load_cohorts
 
 REQUIRED_IDS = ("little_giant", "little_giant_batch1", "star_market", "bse", "region_jjj", "region_yrd",
                 "region_gba", "city_beijing", "city_shenzhen", "city_shanghai", "city_ningbo",
@@ -21,7 +24,7 @@ N_LG = 12192
 @pytest.fixture(scope="module")
 def cohort_set():
     """The committed cohorts."""
-    return co.load_cohorts()
+    return load_cohorts()
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +35,11 @@ def lg(cohort_set):
 
 def test_builtin_cohorts_are_all_there(cohort_set):
     assert set(REQUIRED_IDS) <= set(cohort_set.ids)
-    assert cohort_set["little_giant"].metrics == co.METRICS
+    assert cohort_set["little_giant"].metrics == METRICS
 
 
 def test_pct_zero_sits_at_half_the_published_zero_share(lg):
-    assert co.percentile_of(np.array([0.0]), lg, "pct_applications")[0] == pytest.approx(76.7 / 2, abs=0.1)
+    assert percentile_of(np.array([0.0]), lg, "pct_applications")[0] == pytest.approx(76.7 / 2, abs=0.1)
 
 
 @pytest.mark.parametrize(("edge", "share_below"), [(1, 76.7), (10, 76.7 + 19.7), (100, 76.7 + 19.7 + 3.5)])
@@ -44,7 +47,7 @@ def test_pct_bucket_edges_follow_the_published_shares(lg, edge, share_below):
     below = 100 * lg.cdf("pct_applications", [edge - 1])[0]
     assert below == pytest.approx(share_below, abs=0.1)
     expected = below + 50 * lg.pmf("pct_applications", [edge])[0]
-    assert co.percentile_of([edge], lg, "pct_applications")[0] == pytest.approx(expected, abs=1e-9)
+    assert percentile_of([edge], lg, "pct_applications")[0] == pytest.approx(expected, abs=1e-9)
 
 
 @pytest.mark.parametrize(("edge", "firms_below"), [(0, 0), (1, N_LG - 3294), (6, N_LG - 368 - 136),
@@ -70,13 +73,13 @@ def test_pooled_ratios_are_the_published_figures(lg):
 
 def test_unknown_values_stay_unknown_and_shape_is_kept(lg):
     values = pd.Series([np.nan, 3.0, np.nan], index=[7, 8, 9])
-    out = co.percentile_of(values, lg, "citations")
+    out = percentile_of(values, lg, "citations")
     assert out.shape == (3,) and out.dtype == np.float64
     assert np.isnan(out[[0, 2]]).all() and 0 < out[1] < 100
 
 
 def test_counts_split_ties_in_half(lg):
-    pct = co.percentile_of([3.0, 3.5], lg, "patent_applications")
+    pct = percentile_of([3.0, 3.5], lg, "patent_applications")
     below3 = lg.cdf("patent_applications", [2])[0]
     assert pct[0] == pytest.approx(100 * below3 + 50 * lg.pmf("patent_applications", [3])[0])
     assert pct[1] == pytest.approx(100 * lg.cdf("patent_applications", [3])[0])
@@ -89,7 +92,7 @@ def test_missing_metric_names_what_the_cohort_has(cohort_set):
         cohort_set["nowhere"]
 
 
-_PAIRS = [(cid, m) for cid in REQUIRED_IDS for m in co.METRICS]
+_PAIRS = [(cid, m) for cid in REQUIRED_IDS for m in METRICS]
 _values = st.floats(min_value=-10.0, max_value=1e7, allow_nan=False) | st.integers(0, 5000).map(float) \
     | st.floats(min_value=-1.5, max_value=1.5, allow_nan=False) | st.sampled_from([np.inf, -np.inf, 0.0, 1.0])
 
@@ -102,7 +105,7 @@ def test_percentile_is_monotone_and_within_0_100(cohort_set, pair, a, b):
     if metric not in cohort.metrics:
         return
     lo, hi = sorted((a, b))
-    p_lo, p_hi = co.percentile_of(np.array([lo, hi]), cohort, metric)
+    p_lo, p_hi = percentile_of(np.array([lo, hi]), cohort, metric)
     assert 0.0 <= p_lo <= p_hi <= 100.0
 
 
@@ -126,8 +129,8 @@ def test_derive_metrics_formulas_and_unknowns():
         "applications_last": [25, 0, 10], "applications_prev2": [16, 4, 0], "rd_expense": [700, 1, 5],
         "revenue": [10000, 0, -1], "citations": [5, None, 0],
     }, index=["a", "b", "c"])
-    out = co.derive_metrics(frame)
-    assert list(out.columns) == list(co.METRICS) and (out.dtypes == "float64").all()
+    out = derive_metrics(frame)
+    assert list(out.columns) == list(METRICS) and (out.dtypes == "float64").all()
     assert list(out.index) == ["a", "b", "c"]
     a = out.loc["a"]
     assert (a.invention_share, a.grant_rate, a.rd_ratio) == pytest.approx((0.4, 0.25, 0.07))
@@ -159,20 +162,20 @@ def test_derive_metrics_formulas_and_unknowns():
     ("江苏", "深圳", ["region_yrd", "province_jiangsu"]),
 ])
 def test_cohorts_for_picks_the_firms_own_cohorts(province, city, expected):
-    assert co.cohorts_for(province, city) == ["little_giant", *expected]
+    assert cohorts_for(province, city) == ["little_giant", *expected]
 
 
 def test_cohorts_for_keeps_only_available_ids():
-    assert co.cohorts_for("广东", "深圳", available=("little_giant", "city_shenzhen")) == \
+    assert cohorts_for("广东", "深圳", available=("little_giant", "city_shenzhen")) == \
         ["little_giant", "city_shenzhen"]
 
 
 def test_membership_matches_cohorts_for_row_by_row():
     places = pd.DataFrame({"province": ["广东", "北京", None, "四川", "广东"],
                            "city": ["深圳", None, "宁波", "成都", "深圳"]})
-    members = co.cohort_membership(places)
+    members = cohort_membership(places)
     for i, row in places.iterrows():
-        own = co.cohorts_for(row.province, row.city)
+        own = cohorts_for(row.province, row.city)
         assert sorted(members.columns[members.loc[i]]) == sorted(own)
 
 
@@ -186,16 +189,16 @@ def test_imported_cohort_percentiles_come_from_its_rows(tmp_path, cohort_set):
     from tests.factories import make_profiles
 
     frame = make_profiles(300, seed=3)
-    path = co.import_cohort(frame, "my_clients", tmp_path, as_of="2025-12-31", source="client book")
-    loaded = co.load_cohorts(extra_dir=tmp_path)
+    path = import_cohort(frame, "my_clients", tmp_path, as_of="2025-12-31", source="client book")
+    loaded = load_cohorts(extra_dir=tmp_path)
     assert path.name == "my_clients.json" and loaded.ids[-1] == "my_clients"
     mine = loaded["my_clients"]
     assert mine.basis["kind"] == "empirical" and mine.n_firms == 300
     assert mine.basis_for("citations")["n"] == frame["citations"].notna().sum()
-    rows = co.derive_metrics(frame)
+    rows = derive_metrics(frame)
     for metric in mine.metrics:
         probes = np.concatenate([rows[metric].dropna().to_numpy()[:20], [-1.0, 0.0, 1e9]])
-        got = co.percentile_of(probes, mine, metric)
+        got = percentile_of(probes, mine, metric)
         want = [_direct_percentile(rows[metric].to_numpy(), v) for v in probes]
         np.testing.assert_allclose(got, want, atol=1e-9)
         assert mine.mean(metric) == pytest.approx(rows[metric].mean())
@@ -204,22 +207,22 @@ def test_imported_cohort_percentiles_come_from_its_rows(tmp_path, cohort_set):
 def test_imported_cohort_with_ties_and_unknowns(tmp_path):
     frame = pd.DataFrame({"pct_applications": [0, 0, 0, 2, 5, None],
                           "patent_applications": [1, 2, 2, 3, 4, 5]})
-    co.import_cohort(frame, "小样本", tmp_path, as_of="2024-01-01")
-    mine = co.load_cohorts(extra_dir=tmp_path)["小样本"]
-    assert co.percentile_of([0, 2, 3, 6], mine, "pct_applications").tolist() == [30.0, 70.0, 80.0, 100.0]
-    assert co.percentile_of([2], mine, "patent_applications")[0] == pytest.approx(100 * (1 / 6 + 1 / 6))
+    import_cohort(frame, "小样本", tmp_path, as_of="2024-01-01")
+    mine = load_cohorts(extra_dir=tmp_path)["小样本"]
+    assert percentile_of([0, 2, 3, 6], mine, "pct_applications").tolist() == [30.0, 70.0, 80.0, 100.0]
+    assert percentile_of([2], mine, "patent_applications")[0] == pytest.approx(100 * (1 / 6 + 1 / 6))
     assert mine.metrics == ("patent_applications", "pct_applications")
 
 
 def test_import_rejects_bad_names_and_clashes(tmp_path):
     frame = pd.DataFrame({"citations": [1, 2]})
     with pytest.raises(ValueError, match="cohort name"):
-        co.import_cohort(frame, "../escape", tmp_path)
-    co.import_cohort(frame, "little_giant", tmp_path)
+        import_cohort(frame, "../escape", tmp_path)
+    import_cohort(frame, "little_giant", tmp_path)
     with pytest.raises(ValueError, match="defined twice"):
-        co.load_cohorts(extra_dir=tmp_path)
+        load_cohorts(extra_dir=tmp_path)
     with pytest.raises(ValueError, match="no metric"):
-        co.import_cohort(pd.DataFrame({"firm_name": ["x"]}), "empty", tmp_path)
+        import_cohort(pd.DataFrame({"firm_name": ["x"]}), "empty", tmp_path)
 
 
 def _firms() -> pd.DataFrame:
@@ -235,12 +238,12 @@ def _firms() -> pd.DataFrame:
 
 
 def test_benchmark_frames_for_chosen_cohorts(cohort_set):
-    result = co.benchmark(_firms(), cohort_set, ["little_giant", "star_market"])
+    result = benchmark(_firms(), cohort_set, ["little_giant", "star_market"])
     assert set(result.percentiles) == {"little_giant", "star_market"}
     lg_pct = result.percentiles["little_giant"]
     assert lg_pct.shape == (3, 12) and lg_pct.iloc[2].isna().all()
     assert lg_pct.loc[0, "pct_applications"] == pytest.approx(
-        co.percentile_of([3], cohort_set["little_giant"], "pct_applications")[0])
+        percentile_of([3], cohort_set["little_giant"], "pct_applications")[0])
     assert result.percentiles["star_market"]["citations"].isna().all()
     assert list(result.dimensions["little_giant"].columns) == list(DIMENSIONS)
     stats = result.cohort_stats.set_index(["cohort", "metric"])
@@ -249,7 +252,7 @@ def test_benchmark_frames_for_chosen_cohorts(cohort_set):
 
 
 def test_benchmark_auto_uses_each_firms_own_cohorts(cohort_set):
-    result = co.benchmark(_firms(), cohort_set, "auto")
+    result = benchmark(_firms(), cohort_set, "auto")
     assert {"little_giant", "city_shenzhen", "city_beijing", "region_gba"} <= set(result.percentiles)
     assert result.percentiles["city_shenzhen"]["patent_applications"].notna().tolist() == [True, False, False]
     assert result.percentiles["little_giant"]["patent_applications"].notna().tolist() == [True, True, False]
@@ -257,7 +260,7 @@ def test_benchmark_auto_uses_each_firms_own_cohorts(cohort_set):
 
 def test_benchmarks_json_for_one_firm(cohort_set):
     row = _firms().iloc[0].to_dict()
-    out = co.benchmarks_json(row, cohort_set)
+    out = benchmarks_json(row, cohort_set)
     assert list(out) == ["little_giant", "region_gba", "province_guangdong", "city_shenzhen"]
     pct = out["little_giant"]["pct_applications"]
     assert {"value", "percentile", "cohort_mean", "cohort_median", "basis"} <= set(pct)
@@ -271,7 +274,7 @@ def test_benchmarks_json_for_one_firm(cohort_set):
 
 
 def test_benchmarks_json_takes_ready_metrics_and_unknowns(cohort_set):
-    out = co.benchmarks_json({"pct_applications": 0, "invention_share": 0.5}, cohort_set, ["little_giant"])
+    out = benchmarks_json({"pct_applications": 0, "invention_share": 0.5}, cohort_set, ["little_giant"])
     assert out["little_giant"]["pct_applications"]["percentile"] == pytest.approx(38.35, abs=0.1)
     assert out["little_giant"]["invention_share"]["value"] == 0.5
     assert out["little_giant"]["citations"]["value"] is None
@@ -291,7 +294,7 @@ def test_dimension_score_is_the_mean_of_available_percentiles():
 
 
 def test_dimensions_json_from_benchmarks(cohort_set):
-    dims = dimensions_json(co.benchmarks_json(_firms().iloc[0].to_dict(), cohort_set))
+    dims = dimensions_json(benchmarks_json(_firms().iloc[0].to_dict(), cohort_set))
     assert set(dims["little_giant"]) == set(DIMENSIONS)
     assert dims["city_shenzhen"]["scale"]["n_metrics"] == 1
     assert dims["little_giant"]["quality"]["n_metrics"] == 3

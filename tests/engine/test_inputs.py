@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from tests.factories import INVALID_CELLS, make_profile, make_profiles
 from webapp.engine.io.inputs import ERROR_COLUMNS, normalise_columns, profiles_from_records, validate_profiles
-from webapp.engine.io.template import EXAMPLE, read_table, template_frame, write_table, write_template
+from webapp.engine.io.tables import read_table, write_table
+from webapp.engine.io.template import EXAMPLE, template_frame, write_template
 from webapp.fields import CROSS_RULES, FIELDS, NUMERIC_KINDS, REGISTRY, template_header
 
 NAMES = [spec.name for spec in REGISTRY]

@@ -12,8 +12,10 @@ import pandas as pd
 from webapp import fields
 from webapp.engine import defaults
 from webapp.engine.advice.advise import advise
-from webapp.engine.cohorts import store as cohort_lib
+from webapp.engine.cohorts.benchmark import benchmark, benchmarks_json
 from webapp.engine.cohorts.dimensions import dimensions_json
+from webapp.engine.cohorts.geography import TIER_COHORTS, cohorts_for
+from webapp.engine.cohorts.store import CohortSet
 from webapp.engine.io.inputs import validate_profiles
 from webapp.engine.readiness.model import ReadinessModel, readiness_columns, readiness_json
 from webapp.engine.rules.criteria import MET, VIA_NAMES, Judge, status_names
@@ -38,7 +40,7 @@ class Assessment:
     as_of: dt.date
     mode: str
     rule_book: RuleBook | None = field(default=None, repr=False)
-    cohorts: cohort_lib.CohortSet | None = field(default=None, repr=False)
+    cohorts: CohortSet | None = field(default=None, repr=False)
     model: ReadinessModel | None = field(default=None, repr=False)
     extra_cohorts: tuple[str, ...] = ()
     _gaps: GapFinder | None = field(default=None, repr=False)
@@ -83,7 +85,7 @@ class Assessment:
         }
         if self.cohorts is not None and benchmarks:
             ids = self.cohort_ids(i, nxt)
-            out["benchmarks"] = cohort_lib.benchmarks_json(self.profiles.iloc[[i]], self.cohorts, ids)
+            out["benchmarks"] = benchmarks_json(self.profiles.iloc[[i]], self.cohorts, ids)
             out["dimensions"] = dimensions_json(out["benchmarks"])
             out["cohorts"] = {c: {"name_zh": self.cohorts[c].name_zh, "name_en": self.cohorts[c].name_en,
                                   "n_firms": _json_value(self.cohorts[c].n_firms), "as_of": self.cohorts[c].as_of,
@@ -108,13 +110,13 @@ class Assessment:
     def cohort_ids(self, i: int, next_tier_id: str | None) -> list[str]:
         """little_giant, the firm's own region/province/city, the next tier's portrait and any asked for."""
         row = self.profiles.iloc[i]
-        ids = cohort_lib.cohorts_for(row["province"], row["city"], available=self.cohorts.ids)
-        wanted = [cohort_lib.TIER_COHORTS.get(next_tier_id or ""), *self.extra_cohorts]
+        ids = cohorts_for(row["province"], row["city"], available=self.cohorts.ids)
+        wanted = [TIER_COHORTS.get(next_tier_id or ""), *self.extra_cohorts]
         return ids + [c for c in wanted if c and c in self.cohorts.ids and c not in ids]
 
     def percentile_frame(self, cohort_ids) -> pd.DataFrame:
         """Batch columns ``pct_<cohort>_<metric>`` for the cohorts asked for; empty where input was invalid."""
-        result = cohort_lib.benchmark(self.profiles, self.cohorts, list(cohort_ids))
+        result = benchmark(self.profiles, self.cohorts, list(cohort_ids))
         cols = {}
         for cid in cohort_ids:
             for metric, values in result.percentiles[cid].items():
@@ -180,7 +182,7 @@ class Assessment:
 
 def assess(profiles: pd.DataFrame, *, rules: str | None = None, as_of: dt.date | None = None,
            mode: str = "new", rule_book: RuleBook | None = None, first_line: int = 2,
-           cohorts: cohort_lib.CohortSet | None | bool = None, extra_cohorts=(), model=None) -> Assessment:
+           cohorts: CohortSet | None | bool = None, extra_cohorts=(), model=None) -> Assessment:
     """Validate and judge a frame of firm profiles against every tier.
 
     Parameters

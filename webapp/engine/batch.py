@@ -11,7 +11,7 @@ import pandas as pd
 
 from webapp.engine.assess import assess
 from webapp.engine.io.inputs import normalise_columns
-from webapp.engine.io.template import read_table, write_table
+from webapp.engine.io.tables import read_table, write_table
 
 
 @dataclass

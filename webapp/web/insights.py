@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from webapp import fields
 from webapp.engine.cohorts.dimensions import DIMENSIONS
-from webapp.engine.cohorts.store import TIER_COHORTS
+from webapp.engine.cohorts.geography import TIER_COHORTS
 from webapp.reports import charts
 from webapp.web import services
 from webapp.web.i18n import fmt_number, fmt_value, localized

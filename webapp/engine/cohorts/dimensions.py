@@ -74,7 +74,7 @@ def dimension_coverage(percentiles: Mapping) -> dict[str, np.ndarray]:
 
 
 def dimensions_json(benchmarks: Mapping) -> dict:
-    """Dimension scores for one firm from :func:`webapp.engine.cohorts.store.benchmarks_json` output.
+    """Dimension scores for one firm from :func:`webapp.engine.cohorts.benchmark.benchmarks_json` output.
 
     Returns
     -------

@@ -34,7 +34,9 @@ import pandas as pd
 from scipy import optimize, special
 
 from webapp import paths
-from webapp.engine.cohorts.store import COUNT_METRICS, FAMILIES, METRIC_LABELS, METRICS
+from webapp.engine.cohorts.basis import basis_text
+from webapp.engine.cohorts.distributions import FAMILIES
+from webapp.engine.cohorts.metrics import COUNT_METRICS, METRICS
 
 REFERENCE = "little_giant"
 POOL_FROM = ("pct_applications", "overseas_markets")
@@ -243,7 +245,7 @@ class _Fit:
                  "summary": {"mean": dist.mean(), "median": dist.median(),
                              "p_zero": float(dist.cdf(np.array([0.0]))[0])},
                  "diagnostics": [_diagnostic(dist, r, n_firms) for r in rows]}
-        entry.update(_basis_text(entry, [t.row for t in targets], self.meta, cid))
+        entry.update(basis_text(entry, [t.row for t in targets], self.meta, cid))
         self.entries.setdefault(cid, {})[metric] = entry
 
 
@@ -260,84 +262,6 @@ def _diagnostic(dist, row: dict, n_firms: float) -> dict:
     elif t is not None and t.published:
         out["diff_rel"] = (fitted - t.published) / t.published
     return out
-
-
-_SOURCE_NAMES = {"PatSnap2023": ("智慧芽《2023年专精特新“小巨人”企业科创力报告》",
-                                  "PatSnap 2023 Little Giant report")}
-_FAMILY_NAMES = {"zi_dlognorm": ("零膨胀离散对数正态分布", "zero-inflated discretised lognormal"),
-                 "zi_lognorm": ("含零点的对数正态分布", "lognormal with a mass at zero"),
-                 "logitnorm": ("logit正态分布", "logit-normal"),
-                 "growth_lognorm": ("增长因子对数正态分布", "lognormal growth factor")}
-_STAT_NAMES = {"mean": ("均值", "mean"), "typical": ("典型值（按均值）", "typical value (as a mean)"),
-               "ratio_of_totals": ("合计比值", "pooled ratio"), "total": ("合计", "total"),
-               "median": ("中位数", "median"), "cagr_of_mean": ("均值年复合增长率", "growth of the mean"),
-               "share": ("占比", "share"), "count": ("企业数", "firms"), "share_below": ("占比", "share")}
-
-
-def _source(text: str, lang: int) -> str:
-    """A source reference in the reader's language."""
-    for short, names in _SOURCE_NAMES.items():
-        text = text.replace(short, names[lang])
-    return text.replace("chart", "图表") if lang == 0 else text
-
-
-def _figure(row: dict, lang: int) -> str:
-    """One figure in words, e.g. 'share at 1-9: 19.7%' / '1-9区间占比19.7%'."""
-    kind, _, arg = row["statistic"].partition(":")
-    name = _STAT_NAMES.get(kind, (kind, kind))[lang]
-    value = float(row["value"])
-    shown = f"{100 * value:.4g}%" if kind in ("share", "share_below") else row["value"]
-    if kind == "share_below":
-        arg = f"{'低于' if lang == 0 else 'below '}{arg}"
-    flag = ("（假设）" if lang == 0 else " (assumption)") if row["is_assumption"] == "1" else ""
-    if lang == 0:
-        return f"{arg}{'区间' if arg and kind != 'share_below' else ''}{name}{shown}{flag}"
-    if not arg:
-        return f"{name} {shown}{flag}"
-    return f"{name} {'' if kind == 'share_below' else 'at '}{arg}: {shown}{flag}"
-
-
-def _figures(rows: list[dict], lang: int) -> str:
-    """Figures grouped by source: 'mean 1.65, share at 0: 76.7% (PatSnap 2023 ... chart 2.8)'."""
-    by_source: dict[str, list[str]] = {}
-    for r in rows:
-        by_source.setdefault(r["source"], []).append(_figure(r, lang))
-    sep, open_, close = ("、", "（", "）") if lang == 0 else (", ", " (", ")")
-    return ("；" if lang == 0 else "; ").join(f"{sep.join(f)}{open_}{_source(src, lang)}{close}"
-                                             for src, f in by_source.items())
-
-
-def _borrowed_from(names: list[str], meta: pd.DataFrame, lang: int) -> str:
-    """'little_giant/pct_applications' -> '专精特新“小巨人”企业（五批）的PCT专利申请量'."""
-    parts = []
-    for name in names:
-        cid, metric = name.split("/")
-        cohort = meta.loc[cid, "name_zh" if lang == 0 else "name_en"]
-        label = METRIC_LABELS[metric][lang]
-        parts.append(f"{cohort}的{label}" if lang == 0 else f"{label} of {cohort}")
-    return ("、" if lang == 0 else " and ").join(parts)
-
-
-_SPREAD_TEXT = {"published": ("离散度按公开分布拟合", "spread fitted to the published distribution"),
-                "assumed": ("离散度依据明示假设", "spread set by stated assumptions")}
-
-
-def _basis_text(entry: dict, rows: list[dict], meta: pd.DataFrame, cid: str) -> dict:
-    """The zh/en sentences a report prints under a percentile."""
-    disp, (fam_zh, fam_en) = entry["dispersion"], _FAMILY_NAMES[entry["family"]]
-    if disp["origin"] == "borrowed":
-        zh_spread = f"该群体未公布分布，离散度借用{_borrowed_from(disp['from'], meta, 0)}的公开分布"
-        en_spread = f"no spread is published for it, so the spread is borrowed from the published " \
-                    f"distribution of {_borrowed_from(disp['from'], meta, 1)}"
-    else:
-        zh_spread, en_spread = _SPREAD_TEXT[disp["origin"]]
-    extra_zh, extra_en = ("；含明示假设", "; includes stated assumptions") if entry["assumption"] \
-        else ("", "")
-    name_zh, name_en = meta.loc[cid, "name_zh"], meta.loc[cid, "name_en"]
-    return {"basis_zh": f"{name_zh}：按公开汇总数据拟合的{fam_zh}（{_figures(rows, 0)}）；"
-                        f"{zh_spread}{extra_zh}；数据截至{entry['as_of']}。",
-            "basis_en": f"{name_en}: {fam_en} fitted to published aggregates ({_figures(rows, 1)}); "
-                        f"{en_spread}{extra_en}; data as of {entry['as_of']}."}
 
 
 def _rounded(obj, digits: int = 10):

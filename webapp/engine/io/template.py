@@ -1,4 +1,4 @@
-"""Batch tables: the bilingual input template and reading/writing .csv, .xlsx and .parquet profile tables."""
+"""The bilingual input template: one example row under zh/en headers, and a help sheet in .xlsx."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from webapp.engine.io.inputs import normalise_columns
+from webapp.engine.io.tables import table_format
 from webapp.fields import REGISTRY, FieldSpec, template_header
-
-FORMATS = (".csv", ".xlsx", ".parquet")
 
 # A plausible Zhejiang machinery firm holding the provincial SRDI title: the template's example row.
 EXAMPLE: dict[str, object] = {
@@ -37,16 +35,6 @@ EXAMPLE: dict[str, object] = {
     "title_innovative": True, "title_tech_sme": True, "title_srdi": True, "title_little_giant": False,
     "clean_record": True,
 }
-
-
-def _format_of(source, fmt: str | None) -> str:
-    """The table format from ``fmt`` or the file name's extension; ValueError when unsupported."""
-    name = getattr(source, "filename", None) or getattr(source, "name", None) or source
-    suffix = (fmt if fmt is not None else Path(str(name)).suffix).lower()
-    suffix = suffix if suffix.startswith(".") else f".{suffix}"
-    if suffix not in FORMATS:
-        raise ValueError(f"unsupported table format {suffix!r} for {name!s}: use .csv, .xlsx or .parquet")
-    return suffix
 
 
 def _example_cell(spec: FieldSpec, value, lang: str):
@@ -99,7 +87,7 @@ def write_template(path, *, lang: str = "zh") -> Path:
         Language of the example row's enum and yes/no values (headers are always bilingual).
     """
     path = Path(path)
-    fmt = _format_of(path, None)
+    fmt = table_format(path)
     if fmt == ".parquet":
         raise ValueError("the input template is written as .csv or .xlsx, not .parquet")
     frame = template_frame(lang=lang)
@@ -114,68 +102,3 @@ def write_template(path, *, lang: str = "zh") -> Path:
         for cells in sheet.iter_cols(min_row=1, max_row=1):
             sheet.column_dimensions[cells[0].column_letter].width = 24
     return path
-
-
-def read_table(source, *, fmt: str | None = None, normalise: bool = True) -> pd.DataFrame:
-    """Read a profiles table and map its headers to canonical names.
-
-    Parameters
-    ----------
-    source : str, pathlib.Path or binary file-like
-        A .csv (UTF-8, with or without BOM), .xlsx (first sheet) or .parquet table.
-    fmt : str, optional
-        ".csv", ".xlsx" or ".parquet" when ``source`` has no usable file name (an upload stream).
-    normalise : bool, default True
-        Rename headers to canonical names; False keeps the file's own headers.
-
-    Returns
-    -------
-    pandas.DataFrame
-        CSV and XLSX cells as strings with "" for empty cells (parquet keeps its dtypes), columns
-        renamed by :func:`webapp.engine.io.inputs.normalise_columns`. Headers it did not recognise
-        are listed in ``frame.attrs["unrecognised_columns"]``.
-
-    Raises
-    ------
-    ValueError
-        If the format is not .csv, .xlsx or .parquet.
-    """
-    kind = _format_of(source, fmt)
-    if kind == ".csv":
-        frame = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    elif kind == ".xlsx":
-        frame = pd.read_excel(source, sheet_name=0, dtype=str, keep_default_na=False, engine="openpyxl")
-        frame = frame.fillna("")
-    else:
-        frame = pd.read_parquet(source)
-    if not normalise:
-        return frame
-    frame, unrecognised = normalise_columns(frame)
-    frame.attrs["unrecognised_columns"] = [str(column) for column in unrecognised]
-    return frame
-
-
-def write_table(frame: pd.DataFrame, target, *, fmt: str | None = None) -> None:
-    """Write a frame as .csv (UTF-8 with BOM, so Excel shows Chinese), .xlsx or .parquet, without its index.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Any table, e.g. clean profiles or an errors frame.
-    target : str, pathlib.Path or binary file-like
-        Destination; the extension (or ``fmt``) picks the format.
-    fmt : str, optional
-        ".csv", ".xlsx" or ".parquet" when ``target`` has no usable file name.
-
-    Raises
-    ------
-    ValueError
-        If the format is not .csv, .xlsx or .parquet.
-    """
-    kind = _format_of(target, fmt)
-    if kind == ".csv":
-        frame.to_csv(target, index=False, encoding="utf-8-sig")
-    elif kind == ".xlsx":
-        frame.to_excel(target, index=False, engine="openpyxl")
-    else:
-        frame.to_parquet(target, index=False)

@@ -184,7 +184,7 @@ def read_outcomes(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict, l
         Skipped rows and unreadable outcome cells, one line each.
     """
     from webapp.engine.io.inputs import validate_profiles
-    from webapp.engine.io.template import read_table
+    from webapp.engine.io.tables import read_table
 
     path = Path(path)
     raw = read_table(path).reset_index(drop=True)

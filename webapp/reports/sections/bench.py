@@ -10,7 +10,7 @@ from webapp import fields
 from webapp.engine.advice.data import load_advice_data
 from webapp.engine.advice.roadmap import number
 from webapp.engine.cohorts.dimensions import DIMENSIONS
-from webapp.engine.cohorts.store import TIER_COHORTS
+from webapp.engine.cohorts.geography import TIER_COHORTS
 from webapp.reports import charts
 from webapp.reports.sections.common import Ctx, gap, table
 from webapp.reports.styles import FRAME_WIDTH

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from webapp.engine.cohorts.store import FAMILIES
+from webapp.engine.cohorts.distributions import FAMILIES
 from webapp.engine.readiness.population.params import PopulationParams
 
 _COHORT_FAMILY = {"zidlognorm": "zi_dlognorm", "logitnorm": "logitnorm"}
