@@ -32,6 +32,11 @@ _PROFILE = {
     "award_rank": 2, "makers_china": "none", "platform_score": 62.0, "platform_score_prev": 58.0,
     "title_innovative": True, "title_tech_sme": True, "title_srdi": True, "title_little_giant": False,
     "clean_record": True,
+    "years_registered": 12.0, "sci_staff": 70, "tech_field": "advanced_manufacturing",
+    "hitech_revenue_share_pct": 75.0, "rd_domestic_share_pct": 95.0,
+    "net_assets": 5000.0, "net_assets_prev": 4200.0, "net_assets_prev2": 3600.0, "tech_transfers_3y": 10,
+    "tech_level": "b", "core_support": "b", "ip_self_developed": True, "standards_participation": True,
+    "rdm_system": 5, "rdm_institution": 5, "rdm_transfer": 3, "rdm_talent": 3,
 }
 
 _PLACES = (("浙江", "宁波"), ("浙江", "杭州"), ("广东", "深圳"), ("江苏", "苏州"), ("北京", "北京"),
@@ -115,6 +120,16 @@ def make_profiles(n: int, seed: int = 0, **overrides) -> pd.DataFrame:
     data["class1_ip"] = class1
     for name, share in (("class1_ip_self", 0.8), ("class1_ip_high_value", 0.1), ("class1_ip_applied", 0.6)):
         data[name] = rng.binomial(class1, share)
+    data["years_registered"] = np.round(uniform(0, 30), 1)
+    data["sci_staff"] = np.floor(employees * uniform(0.03, 0.6)).astype(np.int64)
+    for name in ("hitech_revenue_share_pct", "rd_domestic_share_pct"):
+        data[name] = np.round(uniform(0, 100), 1)
+    equity = money(revenue * uniform(0.2, 1.0))
+    data["net_assets"], data["net_assets_prev"], data["net_assets_prev2"] = \
+        equity, money(equity / uniform(0.9, 1.4)), money(equity / uniform(0.9, 1.4) / uniform(0.9, 1.4))
+    data["tech_transfers_3y"] = rng.poisson(8, n)
+    for name, hi in (("rdm_system", 6), ("rdm_institution", 6), ("rdm_transfer", 4), ("rdm_talent", 4)):
+        data[name] = rng.integers(0, hi + 1, n)
     data["platform_score"] = np.round(uniform(20, 95), 1)
     data["platform_score_prev"] = np.round(uniform(20, 95), 1)
 

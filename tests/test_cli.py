@@ -33,8 +33,10 @@ def test_assess_json_contract(runner, profile_file):
     res = runner.invoke(main, ["assess", profile_file(), "--rules", "SME-2026", "--format", "json"])
     assert res.exit_code == 0, res.stderr
     doc = json.loads(res.stdout)
-    assert doc["rules"] == {"sme": "SME-2026", "tech": "TECH-2017", "champion": "CHAMPION-2023"}
-    assert set(doc["tiers"]) == {"innovative_sme", "tech_sme", "srdi_sme", "little_giant", "single_champion"}
+    assert doc["rules"] == {"sme": "SME-2026", "tech": "TECH-2017", "champion": "CHAMPION-2023",
+                            "hnte": "HNTE-2016"}
+    assert set(doc["tiers"]) == {"innovative_sme", "tech_sme", "srdi_sme", "little_giant", "single_champion",
+                                 "hnte"}
     assert doc["tier"] == "srdi_sme"
     first = doc["tiers"]["innovative_sme"]["criteria"][0]
     assert {"id", "status", "value", "self_declared"} <= set(first)

@@ -66,6 +66,7 @@ GROUPS: tuple[tuple[str, str, str], ...] = (
     ("organisation", "组织、质量与市场", "Organisation, quality and market"),
     ("ip", "知识产权", "Intellectual property"),
     ("titles", "资质、荣誉与平台", "Titles, honours and platform"),
+    ("hnte", "高新技术企业认定", "High-tech enterprise (HNTE) recognition"),
 )
 
 _UNITS = {
@@ -439,7 +440,94 @@ _TITLES = (
        self_declared=True, quick=True),  # it gates every SME tier, so the quick check asks for it
 )
 
-REGISTRY: tuple[FieldSpec, ...] = (*_IDENTITY, *_FINANCE, *_PEOPLE, *_ORGANISATION, *_IP, *_TITLES)
+_HNTE_ZH = "用于高新技术企业认定评估（国科发火〔2016〕32号及其工作指引国科发火〔2016〕195号）。"
+_HNTE_EN = "Used for the High and New Technology Enterprise assessment (国科发火〔2016〕32号 and its guidelines 195号)."
+_EXPERT = (("e", "E 较弱（0分）", "E weak (0 points)"), ("d", "D 一般（1-2分）", "D fair (1-2 points)"),
+           ("c", "C 中等（3-4分）", "C moderate (3-4 points)"), ("b", "B 较强（5-6分）", "B strong (5-6 points)"),
+           ("a", "A 很强（7-8分）", "A very strong (7-8 points)"))
+
+
+def _rdm(name, hi, zh, en, what_zh, what_en):
+    """One R&D-management item of the HNTE innovation score, as the firm scores itself (0 to ``hi``)."""
+    return _f(name, "number", "hnte", "points", zh, en,
+              f"研究开发组织管理水平中「{what_zh}」一项的自评分（0-{hi}分，由专家评定）。{_HNTE_ZH}",
+              f"Self-assessed score of the R&D management item \"{what_en}\" (0-{hi}; experts decide). {_HNTE_EN}",
+              lo=0.0, hi=float(hi), integer=True, self_declared=True)
+
+
+_HNTE = (
+    _f("years_registered", "number", "hnte", "years", "注册成立年限", "Years since registration",
+       f"截至申请认定时企业注册成立的年数（高企认定要求一年以上）。{_HNTE_ZH}",
+       f"Years from the firm's registration to the application (HNTE needs more than one). {_HNTE_EN}",
+       lo=0.0, hi=200.0),
+    _f("sci_staff", "count", "hnte", "persons", "科技人员数", "S&T staff",
+       "从事研发和相关技术创新活动的科技人员（全年累计实际工作满183天），与研发人员口径不同。" + _HNTE_ZH,
+       "Staff in R&D and related technical innovation (183 days or more in the year); wider than R&D staff. "
+       + _HNTE_EN),
+    _enum("tech_field", "hnte", "核心技术所属高新技术领域", "High-tech field of the core technology",
+          "对主要产品（服务）发挥核心支持作用的技术所属的《国家重点支持的高新技术领域》；不属于其中任何一个时选"
+          "“不属于上述领域”。" + _HNTE_ZH,
+          "The field of the State-supported high-tech fields (国家重点支持的高新技术领域) of the technology "
+          "behind the main products; choose None if it is in none. " + _HNTE_EN,
+          (("none", "不属于上述领域", "None of these"),
+           ("electronic_info", "电子信息", "Electronic information"),
+           ("biomed", "生物与新医药", "Biology and new medicine"),
+           ("aerospace", "航空航天", "Aerospace"),
+           ("new_materials", "新材料", "New materials"),
+           ("hightech_services", "高技术服务", "High-tech services"),
+           ("new_energy", "新能源与节能", "New energy and energy saving"),
+           ("resources_env", "资源与环境", "Resources and environment"),
+           ("advanced_manufacturing", "先进制造与自动化", "Advanced manufacturing and automation"))),
+    _f("hitech_revenue_share_pct", "pct", "hnte", "pct", "高新技术产品（服务）收入占比",
+       "High-tech product (service) revenue share",
+       "近一年高新技术产品（服务）收入占企业同期总收入的比例。" + _HNTE_ZH,
+       "Revenue from high-tech products and services as a share of total income, last year. " + _HNTE_EN),
+    _f("rd_domestic_share_pct", "pct", "hnte", "pct", "境内研发费用占比（近三年）",
+       "Share of R&D spent in China, last 3 years",
+       "近三个会计年度在中国境内发生的研究开发费用占全部研究开发费用的比例。" + _HNTE_ZH,
+       "R&D expense incurred in mainland China as a share of all R&D expense, last three fiscal years. "
+       + _HNTE_EN),
+    *(_f(name, "money", "hnte", "wan", f"{yzh}末净资产", f"Net assets, end of {yen}",
+         f"{yzh}末净资产（所有者权益）。{_T_ZH}{_AUDIT_ZH}",
+         f"Net assets (owners' equity) at the end of {yen}. {_T_EN} {_AUDIT_EN}", lo=None)
+      for name, yzh, yen in (("net_assets", "上年度", "year t"), ("net_assets_prev", "t-1 年", "year t-1"),
+                             ("net_assets_prev2", "t-2 年", "year t-2"))),
+    _f("tech_transfers_3y", "count", "hnte", "items", "近三年科技成果转化数", "Technology transfers, last 3 years",
+       "近三年科技成果转化为产品、服务、样品、样机等的项数（按年平均数评分）。" + _HNTE_ZH,
+       "Research results turned into products, services, samples or prototypes over three years (scored "
+       "on the yearly average). " + _HNTE_EN),
+    _enum("tech_level", "hnte", "技术的先进程度（专家评定）", "How advanced the technology is (expert-judged)",
+          "知识产权评价中「技术的先进程度」的自评档次（A-E，由专家评定）；不确定可留空，按可能得分范围计。" + _HNTE_ZH,
+          "Self-assessed grade of \"how advanced the technology is\" (A-E, judged by experts); leave it empty "
+          "if unsure and the range it could score is used. " + _HNTE_EN, _EXPERT, self_declared=True),
+    _enum("core_support", "hnte", "对主要产品的核心支持作用（专家评定）",
+          "Core support of the main products (expert-judged)",
+          "知识产权评价中「对主要产品（服务）在技术上发挥核心支持作用」的自评档次（A-E，由专家评定）。" + _HNTE_ZH,
+          "Self-assessed grade of \"how far the IP supports the main products technically\" (A-E, judged by "
+          "experts). " + _HNTE_EN, _EXPERT, self_declared=True),
+    _f("ip_self_developed", "bool", "hnte", "", "知识产权有自主研发取得的", "Some IP developed in-house",
+       "核心知识产权中有自主研发取得的（否：仅有受让、受赠、并购等方式取得）。" + _HNTE_ZH,
+       "Some of the core IP was developed in-house (no: only acquired by transfer, gift or merger). "
+       + _HNTE_EN),
+    _f("standards_participation", "bool", "hnte", "", "参与编制国家或行业标准",
+       "Took part in national or industry standards",
+       "参与编制国家标准、行业标准、检测方法、技术规范（知识产权评价加分项，1-2分）。" + _HNTE_ZH,
+       "Took part in drafting a national or industry standard, test method or technical specification (a 1-2 "
+       "point bonus of the IP block). " + _HNTE_EN),
+    _rdm("rdm_system", 6, "研发组织管理制度与费用核算（自评）", "R&D management system and accounting (self-scored)",
+         "研发组织管理制度、研发投入核算体系、研发费用辅助账",
+         "R&D management rules, R&D cost accounting and the R&D sub-ledger"),
+    _rdm("rdm_institution", 6, "研发机构与产学研合作（自评）", "R&D institution and cooperation (self-scored)",
+         "内部研究开发机构、产学研合作", "an internal R&D institution and cooperation with universities"),
+    _rdm("rdm_transfer", 4, "成果转化激励与创新平台（自评）", "Transfer incentives and platforms (self-scored)",
+         "成果转化组织实施与激励奖励制度、开放式创新创业平台",
+         "organisation of and rewards for technology transfer, open innovation platforms"),
+    _rdm("rdm_talent", 4, "人才培养与绩效奖励（自评）", "Talent and performance rewards (self-scored)",
+         "科技人员培养进修、职工技能培训、优秀人才引进及绩效评价奖励制度",
+         "training, recruitment of talent and performance rewards for S&T staff"),
+)
+
+REGISTRY: tuple[FieldSpec, ...] = (*_IDENTITY, *_FINANCE, *_PEOPLE, *_ORGANISATION, *_IP, *_TITLES, *_HNTE)
 FIELDS: dict[str, FieldSpec] = {spec.name: spec for spec in REGISTRY}
 
 
@@ -458,6 +546,7 @@ CROSS_RULES: tuple[CrossRule, ...] = tuple(_cross(lhs, rhs) for lhs, rhs in (
     ("main_revenue_prev", "revenue_prev"),
     ("main_revenue_prev2", "revenue_prev2"),
     ("rd_staff", "employees"),
+    ("sci_staff", "employees"),
     ("invention_grants", "invention_applications"),
     ("invention_applications", "patent_applications"),
     ("class1_ip_self", "class1_ip"),

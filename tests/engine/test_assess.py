@@ -118,7 +118,7 @@ def test_rules_chosen_by_date():
     """Without rules, the date decides; the result names the versions."""
     frame = pd.DataFrame([make_profile()], dtype=object)
     assert assess(frame, as_of=dt.date(2026, 3, 31)).to_dict(0)["rules"] == {
-        "sme": "SME-2022", "tech": "TECH-2017", "champion": "CHAMPION-2023"}
+        "sme": "SME-2022", "tech": "TECH-2017", "champion": "CHAMPION-2023", "hnte": "HNTE-2016"}
     assert assess(frame, as_of=dt.date(2026, 4, 1)).to_dict(0)["rules"]["sme"] == "SME-2026"
 
 

@@ -79,7 +79,8 @@ def test_bracket_edges_both_sides(table_id, cid, option, metric, edge, points, o
 def _atoms(expr):
     for node in ast.walk(expr.tree):
         if isinstance(node, ast.Compare) and isinstance(node.left, ast.Name) and len(node.ops) == 1 \
-                and isinstance(node.comparators[0], ast.Constant) and node.left.id in fields.FIELDS:
+                and isinstance(node.comparators[0], ast.Constant) and node.left.id in fields.FIELDS \
+                and isinstance(node.comparators[0].value, int | float):
             yield node.left.id, type(node.ops[0]).__name__, node.comparators[0].value
 
 

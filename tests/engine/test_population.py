@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from webapp import paths
 from webapp.engine.io.inputs import validate_profiles
+from webapp.engine.readiness.population.draw import UNDRAWN_GROUPS
 from webapp.engine.readiness.population.params import STRATA, PopulationParamsError, load_population_params
 from webapp.engine.readiness.population.simulate import TIERS, simulate_population
 from webapp.fields import REGISTRY
@@ -58,11 +59,14 @@ def test_same_seed_same_population_other_seed_other(pop):
 
 
 def test_profiles_are_valid_and_complete(pop):
-    """Every drawn profile passes the engine's validation, with every field known (award rank if awarded)."""
+    """Every drawn profile passes the engine's validation, with every field it models known (award rank if
+    awarded) and the groups it does not model (the HNTE inputs) unknown."""
     frame = pop.to_frame()
     clean, errors = validate_profiles(frame[[s.name for s in REGISTRY]])
     assert errors.empty, errors.head().to_dict("records")
-    unknown = clean.drop(columns=["award_rank"]).isna().sum()
+    undrawn = [s.name for s in REGISTRY if s.group in UNDRAWN_GROUPS]
+    assert undrawn and clean[undrawn].isna().all().all()
+    unknown = clean.drop(columns=["award_rank", *undrawn]).isna().sum()
     assert unknown.sum() == 0, unknown[unknown > 0]
     awarded = clean["award_level"].astype(str) != "none"
     assert clean.loc[awarded, "award_rank"].notna().all()

@@ -34,6 +34,10 @@ EXAMPLE: dict[str, object] = {
     "award_rank": 2, "makers_china": "none", "platform_score": 63.5, "platform_score_prev": 58,
     "title_innovative": True, "title_tech_sme": True, "title_srdi": True, "title_little_giant": False,
     "clean_record": True,
+    "years_registered": 11, "sci_staff": 52, "tech_field": "advanced_manufacturing", "hitech_revenue_share_pct": 72,
+    "rd_domestic_share_pct": 100, "net_assets": 8900, "net_assets_prev": 7800, "net_assets_prev2": 6900,
+    "tech_transfers_3y": 11, "tech_level": "b", "core_support": "b", "ip_self_developed": True,
+    "standards_participation": True, "rdm_system": 5, "rdm_institution": 5, "rdm_transfer": 3, "rdm_talent": 3,
 }
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from webapp.engine.readiness.population.draw import UNDRAWN_GROUPS
 from webapp.engine.rules.criteria import MET, NOT_MET, Judge
 from webapp.engine.rules.rulebook import RuleSet
 from webapp.fields import FIELDS, REGISTRY
@@ -163,7 +164,7 @@ class ReadinessFeatures(TransformerMixin, BaseEstimator):
         """Fix the feature list for the bound rule set (no data is learnt)."""
         ruleset = self.ruleset
         directions = raw_directions()
-        raw = [s.name for s in REGISTRY if s.kind != "text"]
+        raw = [s.name for s in REGISTRY if s.kind != "text" and s.group not in UNDRAWN_GROUPS]
         self.tiers_ = tuple(ruleset.tiers)
         self.scored_ = tuple(t for t in self.tiers_ if ruleset.tiers[t].score)
         engine = [f"status_{t}" for t in self.tiers_]

@@ -16,11 +16,12 @@ from sklearn.pipeline import Pipeline
 
 from webapp.engine.readiness.calibration import InformationCalibratedClassifier
 from webapp.engine.readiness.features import ReadinessFeatures
+from webapp.engine.readiness.population.draw import UNDRAWN_GROUPS
 from webapp.engine.rules.criteria import MET, NOT_MET
 from webapp.engine.rules.rulebook import RuleSet
 from webapp.fields import REGISTRY
 
-MASKABLE = tuple(s.name for s in REGISTRY if s.kind != "text")
+MASKABLE = tuple(s.name for s in REGISTRY if s.kind != "text" and s.group not in UNDRAWN_GROUPS)
 QUICK_FIELDS = tuple(s.name for s in REGISTRY if s.quick and s.kind != "text")
 VARIANTS = ("full", "quick", "random")   # evaluation profiles: every field, the quick check, half hidden
 P_FLOOR = 0.001                          # probabilities are reported within [P_FLOOR, 1 - P_FLOOR]

@@ -24,7 +24,7 @@ import numpy as np
 
 REL_TOL = 1e-7
 
-_ALLOWED_FUNCS = ("min", "max", "floor", "mean")
+FUNCTIONS = ("min", "max", "floor", "mean", "span")
 
 
 class ExpressionError(ValueError):
@@ -91,7 +91,7 @@ def compile_expression(text: str, *, allowed_names: Callable[[str], bool] | None
     text : str
         A Python expression: numbers, strings, names, ``+ - * / **``, comparisons (also chained
         and ``in`` a tuple of strings), ``and``/``or``/``not``, ``a if c else b`` and the
-        functions min, max, floor, mean.
+        functions min, max, floor, mean and span (any value between its two arguments).
     allowed_names : callable, optional
         Predicate telling whether a name is a known field, metric or flag.
     """
@@ -102,14 +102,14 @@ def compile_expression(text: str, *, allowed_names: Callable[[str], bool] | None
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
-            if node.id in _ALLOWED_FUNCS:
+            if node.id in FUNCTIONS:
                 continue
             if allowed_names is not None and not allowed_names(node.id):
                 raise ExpressionError(f"unknown name {node.id!r} in {text!r}")
             names.add(node.id)
         elif isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in _ALLOWED_FUNCS or node.keywords:
-                raise ExpressionError(f"only {', '.join(_ALLOWED_FUNCS)} may be called in {text!r}")
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
+                raise ExpressionError(f"only {', '.join(FUNCTIONS)} may be called in {text!r}")
         elif not isinstance(node, _ALLOWED_NODES):
             raise ExpressionError(f"{type(node).__name__} is not allowed in {text!r}")
     return Expression(text=text, tree=tree, names=frozenset(names))
@@ -307,6 +307,9 @@ class Evaluator:
             return Interval(np.minimum.reduce([a.lo for a in args]), np.minimum.reduce([a.hi for a in args]))
         if name == "max":
             return Interval(np.maximum.reduce([a.lo for a in args]), np.maximum.reduce([a.hi for a in args]))
+        if name == "span":  # span(a, b): any value from a to b, e.g. points an expert awards within a grade
+            a, b = args
+            return Interval(np.minimum(a.lo, b.lo), np.maximum(a.hi, b.hi))
         if name == "floor":
             (a,) = args
             return Interval(np.floor(a.lo + _tol(a.lo)), np.floor(a.hi + _tol(a.hi)))

@@ -9,7 +9,7 @@ import numpy as np
 
 from webapp import fields
 from webapp.engine.rules.criteria import Judge
-from webapp.engine.rules.expressions import Evaluator, Expression, Interval, status_codes
+from webapp.engine.rules.expressions import FUNCTIONS, Evaluator, Expression, Interval, status_codes
 from webapp.engine.rules.rulebook import Criterion
 from webapp.engine.rules.status import MET
 
@@ -211,7 +211,7 @@ class GapFinder:
 
 def _names(node: ast.expr) -> frozenset[str]:
     return frozenset(n.id for n in ast.walk(node) if isinstance(n, ast.Name)
-                     and n.id not in ("min", "max", "floor", "mean"))
+                     and n.id not in FUNCTIONS)
 
 
 def _unknown(v) -> bool:

@@ -150,8 +150,11 @@ class RuleBook:
         else:
             raise ValueError(f"unknown SME rule set {rules!r}; choose one of {', '.join(self.sme_ids())}")
         families = sorted({t.family for t in self.tables.values()} - {"sme"})
+        rungs = {tid for table in self.family("sme") for tid in table.ladder}
+        # Tables of ladder tiers first (tech, champion), then qualifications beside the ladder (hnte).
         others = sorted((self.in_force(f, as_of) for f in families),
-                        key=lambda t: (min((tier.level for tier in t.tiers.values()), default=0), t.id))
+                        key=lambda t: (not rungs & set(t.tiers), min((tier.level for tier in t.tiers.values()),
+                                                                     default=0), t.id))
         return RuleSet(sme=sme, others=tuple(others), metrics=self.metrics, metrics_version=self.metrics_version)
 
 

@@ -9,6 +9,10 @@ from scipy import special
 from webapp.engine.readiness.population.params import FACTORS, PopulationParams, Quantity
 from webapp.fields import REGISTRY
 
+# Field groups the simulated population leaves unknown: the HNTE inputs (no published cohort figures to
+# draw them from; the readiness model then learns nothing from them, and says so in data/population/README).
+UNDRAWN_GROUPS = ("hnte",)
+
 
 class _Draw:
     """Normal scores and inverse-cdf draws for one stratum and one batch of firms."""
@@ -202,7 +206,10 @@ def draw_profiles(params: PopulationParams, stratum: str, n: int, rng: np.random
     enums = {"sector": sector, "sme_industry": industry}
     columns = {}
     for spec in REGISTRY:
-        if spec.kind == "text":
+        if spec.group in UNDRAWN_GROUPS:  # inputs the population does not model stay unknown
+            columns[spec.name] = pd.Categorical([None] * n, categories=spec.choices) if spec.kind == "enum" \
+                else np.full(n, np.nan)
+        elif spec.kind == "text":
             columns[spec.name] = text[spec.name]
         elif spec.kind == "enum":
             values = enums.get(spec.name)
