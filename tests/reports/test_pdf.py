@@ -12,6 +12,7 @@ import pytest
 from reportlab.graphics.shapes import Drawing, Group, String
 from reportlab.platypus import KeepTogether, Paragraph, Table
 
+from webapp import fields
 from webapp.reports.pdf import build_story, render_pdf
 from webapp.reports.styles import FALLBACK_CID, register_fonts
 
@@ -54,11 +55,32 @@ def test_story_names_the_firm_tiers_and_every_criterion(full_result, lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_optional_sections_render_when_present(full_result, lang):
-    text = story_text(full_result, lang)
-    assert ("62%" in text) and ("小巨人画像" if lang == "zh" else "Little-giant portrait") in text
-    assert ("在按公开汇总数据校准" if lang == "zh" else "A calibrated classifier") in text
-    assert "not available" not in text and "未包含" not in text
+@pytest.mark.parametrize("which", ["full_result", "champion_step_result"])
+def test_optional_sections_render_when_present(request, which, lang):
+    """What the engine adds is shown: every benchmark cohort by name, each tier's probability beside its name,
+    the readiness drivers, the model card, and the advice's actions."""
+    result = request.getfixturevalue(which)
+    text = story_text(result, lang)
+    for cid in result["benchmarks"]:
+        assert result["cohorts"][cid][f"name_{lang}"] in text, cid
+    readiness = {t: v for t, v in result["readiness"].items() if t != "_model"}
+    assert readiness and set(readiness) <= set(result["tiers"])
+    for tier, entry in readiness.items():
+        name = result["tiers"][tier][f"name_{lang}"]
+        assert re.search(rf"{re.escape(name)}\n(?:[^\n]*\n){{0,2}}{entry['probability'] * 100:.0f}%", text), tier
+        for driver in entry["drivers"]:
+            assert fields.label(driver["field"], lang) in text, (tier, driver["field"])
+    assert result["readiness"]["_model"][f"card_summary_{lang}"] in text
+    for action in result["advice"]["actions"][:3]:
+        assert action[f"title_{lang}"] in text
+    assert "This report has no" not in text and "本报告未包含" not in text
+    assert "本报告未使用" not in text and "This report uses no" not in text
+
+
+def test_the_fixtures_exercise_drivers_and_a_second_radar_series(full_result, champion_step_result):
+    """Guards the fixtures above: real drivers to render, and a next-tier cohort beside little giants."""
+    assert any(v["drivers"] for t, v in full_result["readiness"].items() if t != "_model")
+    assert {"little_giant", "tier_single_champion"} <= set(champion_step_result["dimensions"])
 
 
 @pytest.mark.parametrize("lang,na", [("zh", "本报告未包含"), ("en", "This report has no")])
