@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from webapp.engine.advice.actions import ActionPlanner, target_tiers
 from webapp.engine.advice.data import AdviceData, load_advice_data
 from webapp.engine.advice.format import text_values
+from webapp.engine.advice.hnte import hnte_brief, route_action
 from webapp.engine.advice.rank import eta_of, rank_actions
 from webapp.engine.advice.roadmap import Projection, add_months, figures_date, number
 from webapp.engine.rules.rulebook import RuleBook, load_rule_book
@@ -38,7 +39,9 @@ def advise(result: Mapping, profile: Mapping | None = None, *, data: AdviceData 
         JSON-ready: ``next_tier``, ``targets``, ``actions`` (ranked: id, tier, criterion, kind, title_zh,
         title_en, detail_zh, detail_en, amount, unit, lead_time_months, eta, score, source, ...),
         ``roadmap`` (one entry a threshold or step), ``milestones`` (per target tier: earliest date and
-        expected title), ``themes``, ``growth`` and ``basis`` (constants and versions used).
+        expected title), ``themes``, ``hnte`` (the consultant's brief on HNTE beside the ladder, see
+        :func:`webapp.engine.advice.hnte.hnte_brief`; None without an HNTE table), ``growth`` and ``basis``
+        (constants and versions used).
     """
     data = data or load_advice_data()
     book = rule_book or load_rule_book()
@@ -47,6 +50,9 @@ def advise(result: Mapping, profile: Mapping | None = None, *, data: AdviceData 
     records = planner.plan()
     projection = Projection(profile, data, book.metrics) if profile else None
     roadmap = _roadmap(records, projection, planner, data)
+    brief = hnte_brief(result, profile, data=data, book=book)
+    # without a profile nothing says whether the firm already holds the certificate: no route action
+    records = _with_route(records, route_action(brief, result, data) if profile else None)
     records = rank_actions(records, data)
     return {
         "next_tier": result.get("next_tier"),
@@ -55,6 +61,7 @@ def advise(result: Mapping, profile: Mapping | None = None, *, data: AdviceData 
         "roadmap": roadmap,
         "milestones": _milestones(roadmap, result, planner, data, book),
         "themes": themes_for(result, data),
+        "hnte": brief,
         "growth": projection.growth if projection else {},
         "basis": {
             "as_of": planner.as_of.isoformat(), "fiscal_year": planner.t, "versions": dict(data.versions),
@@ -107,6 +114,16 @@ def top_actions(results: Iterable[Mapping | None], n: int = 3, lang: str = "zh",
                 break
         out.append("; ".join(titles))
     return out
+
+
+def _with_route(records: list[dict], route: dict | None) -> list[dict]:
+    """``records`` plus the HNTE route action, which takes over any plain "apply for HNTE" action's impact."""
+    if route is None:
+        return records
+    plain = [a for a in records if a["kind"] == "hnte"]
+    route["impact"] += sum(a["impact"] for a in plain)
+    route["tiers"] += [t for a in plain for t in a.get("tiers", [a["tier"]]) if t not in route["tiers"]]
+    return [a for a in records if a["kind"] != "hnte"] + [route]
 
 
 def _public(a: dict, result: Mapping, data: AdviceData, as_of: dt.date) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import string
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from webapp import fields, paths
@@ -54,6 +54,7 @@ class AdviceData:
     versions: dict[str, str]
     texts: dict[str, str]
     metric_labels: dict[str, dict[str, str]]
+    briefs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def value(self, name: str) -> float:
         """The value of planning constant ``name``."""
@@ -130,6 +131,19 @@ def _kinds(doc: dict, constants: dict, where: str) -> dict[str, dict]:
     return kinds
 
 
+def _briefs(doc: dict, where: str) -> dict[str, dict[str, str]]:
+    """The consultant's briefs on qualifications beside the ladder (``[briefs.<tier>]``): texts by key."""
+    out = {}
+    for name, texts in doc.get("briefs", {}).items():
+        for key, text in texts.items():
+            try:
+                _placeholders(text)
+            except ValueError as exc:
+                raise AdviceDataError(f"{where}: briefs.{name}.{key}: {exc}") from None
+        out[name] = dict(texts)
+    return out
+
+
 def load_advice_data(directory: str | Path | None = None) -> AdviceData:
     """Load the advice data files from ``directory`` (default ``data/advice``), once per process.
 
@@ -169,5 +183,6 @@ def _load(base: Path) -> AdviceData:
         versions={d["table"]["id"]: str(d["table"]["version"]) for d in (planning, actions, themes, docs)},
         texts=dict(planning.get("texts", {})),
         metric_labels={k: dict(v) for k, v in themes.get("metrics", {}).items()},
+        briefs=_briefs(actions, "actions.toml"),
     )
 

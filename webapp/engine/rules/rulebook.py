@@ -131,6 +131,10 @@ class RuleBook:
         """Ids of the SME rule sets a user may choose, oldest first."""
         return tuple(t.id for t in self.family("sme"))
 
+    def rungs(self) -> frozenset[str]:
+        """Tier ids that are rungs of the ladder in some SME table; every other tier (HNTE) is judged beside it."""
+        return frozenset(tid for table in self.family("sme") for tid in table.ladder)
+
     def in_force(self, family: str, as_of: dt.date) -> RuleTable:
         """The table of ``family`` in force on ``as_of``: the latest one in force from that date or earlier
         (before the first one, the first one)."""
@@ -150,7 +154,7 @@ class RuleBook:
         else:
             raise ValueError(f"unknown SME rule set {rules!r}; choose one of {', '.join(self.sme_ids())}")
         families = sorted({t.family for t in self.tables.values()} - {"sme"})
-        rungs = {tid for table in self.family("sme") for tid in table.ladder}
+        rungs = self.rungs()
         # Tables of ladder tiers first (tech, champion), then qualifications beside the ladder (hnte).
         others = sorted((self.in_force(f, as_of) for f in families),
                         key=lambda t: (not rungs & set(t.tiers), min((tier.level for tier in t.tiers.values()),
