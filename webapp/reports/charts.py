@@ -26,7 +26,7 @@ from webapp.reports.styles import (
     register_fonts,
 )
 
-__all__ = ["percentile_bars", "radar", "ladder", "timeline", "to_svg"]
+__all__ = ["percentile_bars", "radar", "ladder", "timeline", "score_range", "to_svg"]
 
 
 def _font(text: str, cjk: str | None) -> str:
@@ -236,6 +236,57 @@ def timeline(items: list[dict], *, start: dt.date, end: dt.date, width: float = 
         else:
             d.add(Circle(x, y + 3, 2.5, fillColor=colour, strokeColor=None))
         d.add(_text(min(x + 6, x1 - 40), y, item["date"].isoformat(), 6, cjk=font, colour=MUTED))
+    return d
+
+
+def score_range(lo: float, hi: float, mark: float, *, status: str = "unknown", top: float = 100.0,
+                width: float = FRAME_WIDTH, font: str | None = None, mark_label: str = "",
+                range_label: str = "") -> Drawing:
+    """A score, or the range it can still take, on a 0-``top`` scale against a pass mark.
+
+    Parameters
+    ----------
+    lo, hi : float
+        The lowest and highest score the firm can have (equal when the score is known).
+    mark : float
+        Where the pass mark is drawn (for "above 70", 70).
+    status : {"met", "not_met", "unknown"}
+        Colours the range band.
+    top : float
+        The scale's maximum.
+    width : float
+    font : str, optional
+    mark_label, range_label : str
+        Captions of the pass mark (above its line) and of the band (above the band).
+
+    Returns
+    -------
+    reportlab.graphics.shapes.Drawing
+    """
+    height, y, bar_h = 50.0, 16.0, 11.0
+    x0, x1 = 8.0, width - 8.0
+
+    def xpos(v: float) -> float:
+        return x0 + (x1 - x0) * max(0.0, min(top, v)) / top
+
+    d = Drawing(width, height)
+    d.add(Rect(x0, y, x1 - x0, bar_h, fillColor=ACCENT_LIGHT, strokeColor=None))
+    colour = STATUS_COLOURS.get(status, MUTED)
+    a, b = xpos(lo), xpos(hi)
+    d.add(Rect(a, y, max(b - a, 2.0), bar_h, fillColor=colour, strokeColor=None))
+    for tick in range(0, int(top) + 1, 25):
+        d.add(Line(xpos(tick), y - 2, xpos(tick), y, strokeColor=RULE, strokeWidth=0.4))
+        d.add(_text(xpos(tick), y - 10, str(tick), 6.5, cjk=font, colour=MUTED, anchor="middle"))
+    m, centre = xpos(mark), (a + b) / 2
+    d.add(Line(m, y - 3, m, y + bar_h + 14, strokeColor=INK, strokeWidth=1.0, strokeDashArray=(2, 2)))
+    if mark_label:  # on the side of the line away from the band
+        right = centre < m
+        d.add(_text(m + 3 if right else m - 3, y + bar_h + 7, mark_label, 7, cjk=font,
+                    anchor="start" if right else "end", width=(x1 - m if right else m - x0) - 3))
+    if range_label:  # inside the band when it fits, else above it
+        inside = b - a >= pdfmetrics.stringWidth(range_label, _font(range_label, font), 7.5) + 6
+        d.add(_text(centre, y + 3 if inside else y + bar_h + 7, range_label, 7.5, cjk=font,
+                    colour=colors.white if inside else colour, anchor="middle"))
     return d
 
 

@@ -9,7 +9,7 @@ from webapp.engine import defaults
 from webapp.engine.advice.advise import advise
 from webapp.engine.cohorts.store import CohortSet
 from webapp.engine.rules.rulebook import RuleBook
-from webapp.reports.sections import bench, cover, criteria, method, plan
+from webapp.reports.sections import bench, cover, criteria, hnte, method, plan
 from webapp.reports.sections.common import WORDS, Ctx
 from webapp.reports.stationery import furniture_canvas
 from webapp.reports.styles import MARGIN, PAGE, FontSet, register_fonts
@@ -61,6 +61,7 @@ def build_story(assessment: dict, lang: str = "zh", *, consultant: str | None = 
         *cover.cover(ctx, consultant=consultant, client=client, logo=logo),
         *cover.summary(ctx),
         *criteria.criteria_section(ctx),
+        *hnte.hnte_section(ctx),
         *bench.benchmark_section(ctx),
         *bench.readiness_section(ctx),
         *plan.plan_section(ctx),

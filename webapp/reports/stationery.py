@@ -83,8 +83,10 @@ def furniture_canvas(*, header: str, footer: str, fonts: FontSet, lang: str, ski
             pfont = _font_for(page, fonts, lang)
             room = width - 2 * MARGIN - stringWidth(page, pfont, 7.5) - 20
             ffont = _font_for(footer, fonts, lang)
-            self.setFont(ffont, 7.5)
-            self.drawString(MARGIN, MARGIN - 18, fit(footer, ffont, 7.5, room))
+            # a long list of rule versions shrinks (down to 6 pt) before it is cut
+            fsize = max(6.0, min(7.5, 7.4 * room / max(stringWidth(footer, ffont, 7.5), 1.0)))
+            self.setFont(ffont, fsize)
+            self.drawString(MARGIN, MARGIN - 18, fit(footer, ffont, fsize, room))
             self.setFont(pfont, 7.5)
             self.drawRightString(width - MARGIN, MARGIN - 18, page)
             self.restoreState()

@@ -135,6 +135,12 @@ class RuleBook:
         """Tier ids that are rungs of the ladder in some SME table; every other tier (HNTE) is judged beside it."""
         return frozenset(tid for table in self.family("sme") for tid in table.ladder)
 
+    def beside_ladder(self, tier_ids) -> list[str]:
+        """The ids among ``tier_ids`` judged beside the ladder (HNTE), in their order; none when no SME table
+        names its rungs."""
+        rungs = self.rungs()
+        return [t for t in tier_ids if rungs and t not in rungs]
+
     def in_force(self, family: str, as_of: dt.date) -> RuleTable:
         """The table of ``family`` in force on ``as_of``: the latest one in force from that date or earlier
         (before the first one, the first one)."""

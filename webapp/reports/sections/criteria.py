@@ -112,32 +112,69 @@ def _criterion_cell(ctx: Ctx, c: dict):
     return ctx.raw("<br/>".join(parts), "cell")
 
 
-def tier_table(ctx: Ctx, tid: str) -> list:
-    """One tier: heading with status and score, then a row per criterion (the table splits across pages)."""
+def _requirement(ctx: Ctx, rule, sources: bool):
+    """The official wording of a criterion, with its official citation below it when ``sources``."""
+    if rule is None:
+        return ""
+    text = ctx.esc(rule.text_zh if ctx.lang == "zh" else rule.text_en)
+    if sources and rule.source:
+        text += f'<br/><font size="6.5" color="#61707d">{ctx.esc(rule.source)}</font>'
+    return ctx.raw(text, "cell_small")
+
+
+def _labelled_value(ctx: Ctx, c: dict, rule):
+    """The firm's value under the name of what it measures ("Ⅰ类知识产权 / 5")."""
+    text = _value(ctx, c, rule)
+    name = rule.value if rule is not None else None
+    if text == "—" or not name:
+        return text
+    metric = ctx.rule_book.metrics.get(name)
+    label = (metric.name_zh if ctx.lang == "zh" else metric.name_en) if metric else \
+        fields.label(name, ctx.lang) if name in fields.FIELDS else ""
+    if not label:
+        return text
+    return ctx.raw(f'<font size="6.5" color="#61707d">{ctx.esc(label)}</font><br/>{ctx.esc(text)}', "cell")
+
+
+def criteria_table(ctx: Ctx, tid: str, *, sources: bool = False, labelled: bool = False,
+                   widths: tuple[float, ...] = (8, 34, 10, 11, 29, 8)):
+    """A row per criterion of tier ``tid``: id, name with marks and gaps, status, value, requirement, points.
+
+    ``sources`` adds each criterion's official citation (the rule table's ``source``) under its wording;
+    ``labelled`` names what each value measures; ``widths`` are the relative column widths.
+    """
     tier = ctx.assessment["tiers"][tid]
     w = ctx.w
-    head = f"{ctx.esc(ctx.tier_name(tid))}　{ctx.status(tier['status'])}"
-    if tier.get("score_min") is not None:
-        lo, hi = tier["score_min"], tier["score_max"]
-        head += f"　{ctx.esc(w['score'])} {lo:g}" + (f"–{hi:g}" if hi != lo else "")
-    head += f'　<font size="8" color="#61707d">{ctx.esc(tier.get("rules", ""))}</font>'
     rows, colours = [], []
     for r, c in enumerate(tier.get("criteria", []), 1):
         rule = _rule(ctx, tier, c["id"])
-        requirement = (rule.text_zh if ctx.lang == "zh" else rule.text_en) if rule else ""
         rows.append([c["id"], _criterion_cell(ctx, c), ctx.status_plain(c["status"]),
-                     _value(ctx, c, rule), ctx.p(requirement, "cell_small"), _points(c)])
+                     _labelled_value(ctx, c, rule) if labelled else _value(ctx, c, rule),
+                     _requirement(ctx, rule, sources), _points(c)])
         colours.append(("TEXTCOLOR", (2, r), (2, r), STATUS_COLOURS.get(c["status"], INK)))
     # the status column is plain text in the CJK font (it has √ and ×), coloured per row
     style = [("FONT", (2, 1), (2, -1), ctx.fonts.cjk, 8, 10.5), *colours]
-    t = table(ctx, ["ID", w["criterion"], w["status"], w["value"], w["threshold"], w["points"]], rows,
-              [8, 34, 10, 11, 29, 8], style=style)
-    return [CondPageBreak(120), ctx.raw(head, "h2"), t, gap(4)]
+    return table(ctx, ["ID", w["criterion"], w["status"], w["value"], w["threshold"], w["points"]], rows,
+                 list(widths), style=style)
+
+
+def tier_table(ctx: Ctx, tid: str) -> list:
+    """One tier: heading with status and score, then a row per criterion (the table splits across pages)."""
+    tier = ctx.assessment["tiers"][tid]
+    head = f"{ctx.esc(ctx.tier_name(tid))}　{ctx.status(tier['status'])}"
+    if tier.get("score_min") is not None:
+        lo, hi = tier["score_min"], tier["score_max"]
+        head += f"　{ctx.esc(ctx.w['score'])} {lo:g}" + (f"–{hi:g}" if hi != lo else "")
+    head += f'　<font size="8" color="#61707d">{ctx.esc(tier.get("rules", ""))}</font>'
+    return [CondPageBreak(120), ctx.raw(head, "h2"), criteria_table(ctx, tid), gap(4)]
 
 
 def criteria_section(ctx: Ctx) -> list:
-    """Every tier's criteria, ladder order."""
+    """Every rung's criteria, ladder order; qualifications beside the ladder (HNTE) have their own page."""
+    tiers = ctx.assessment.get("tiers", {})
+    beside = set(ctx.rule_book.beside_ladder(tiers))
     story = [ctx.p(ctx.w["criteria"], "h1"), ctx.raw(ctx.legend(), "small"), gap(2)]
-    for tid in ctx.assessment.get("tiers", {}):
-        story += tier_table(ctx, tid)
+    for tid in tiers:
+        if tid not in beside:
+            story += tier_table(ctx, tid)
     return story
