@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from webapp import fields
+from webapp.engine import defaults
+from webapp.engine.advice.hnte import hnte_brief, score_text
+from webapp.engine.rules.rulebook import RuleBook
 
 _MARK = {"met": "✓", "not_met": "✗", "unknown": "?"}
 _WORDS = {
     "zh": {"met": "符合", "not_met": "不符合", "unknown": "未知", "tier": "当前层级", "next": "下一层级",
            "none": "尚未达到任何层级", "score": "得分", "rules": "规则", "as_of": "评估日期", "missing": "缺少",
            "route": "路径", "self": "自我声明", "need": "还需", "points": "分", "manual": "需人工审核",
-           "firm": "企业", "unverified": "规则未核实", "held": "已持有", "eligible": "本次评估符合"},
+           "firm": "企业", "unverified": "规则未核实", "held": "已持有", "eligible": "本次评估符合",
+           "beside": "与梯度培育阶梯并行的资质（不是阶梯的一级）",
+           "pass_mark": "合格线：{above}分以上（不含{above}分）", "validity": "有效期{n}年", "message": "意见"},
     "en": {"met": "met", "not_met": "not met", "unknown": "unknown", "tier": "Tier", "next": "Next tier",
            "none": "no tier reached yet", "score": "score", "rules": "Rules", "as_of": "Assessed on",
            "missing": "missing", "route": "route", "self": "self-declared", "need": "needs", "points": "pts",
            "manual": "manual review", "firm": "Firm", "unverified": "rule unverified", "held": "title held",
-           "eligible": "eligible here"},
+           "eligible": "eligible here", "beside": "Qualification beside the ladder (not one of its rungs)",
+           "pass_mark": "pass mark: above {above}", "validity": "valid {n} years", "message": "Our reading"},
 }
 
 
@@ -59,8 +65,13 @@ def describe_item(item: dict, lang: str) -> str:
     return text
 
 
-def render_text(result: dict, *, lang: str = "zh") -> str:
-    """Render the assessment contract (a dict) as readable text."""
+def render_text(result: dict, *, lang: str = "zh", rule_book: RuleBook | None = None) -> str:
+    """Render the assessment contract (a dict) as readable text: the ladder's tiers, then HNTE beside it.
+
+    ``rule_book`` is the rule tables the result was judged by (default: the engine's).
+    """
+    book = rule_book or defaults.load(defaults.rule_book)
+    beside = book.beside_ladder(result["tiers"])
     w = _WORDS[lang]
     lines = []
     if result.get("firm_name"):
@@ -73,14 +84,41 @@ def render_text(result: dict, *, lang: str = "zh") -> str:
     if result.get("next_tier"):
         lines.append(f"{w['next']}: {tname(result['next_tier'])}")
     for tid, t in result["tiers"].items():
-        head = f"\n[{_MARK[t['status']]}] {tname(tid)} ({t['rules']}): {w[t['status']]}"
-        if t.get("score_min") is not None:
-            score = t["score_min"] if t["score_min"] == t["score_max"] else f"{t['score_min']}–{t['score_max']}"
-            head += f", {w['score']} {score}"
-        lines.append(head)
-        for c in t["criteria"]:
-            lines.append("  " + _criterion_line(c, lang))
+        if tid not in beside:
+            lines += _tier_lines(tid, t, tname(tid), lang)
+    brief = _brief(result, book)
+    for tid in beside:
+        head, *rows = _tier_lines(tid, result["tiers"][tid], tname(tid), lang)
+        lines += ["", f"== {w['beside']} ==", head.lstrip("\n"), *rows]
+        if brief and brief["tier"] == tid:
+            lines.insert(-len(result["tiers"][tid]["criteria"]), _pass_line(brief, lang))
+            lines.append(f"  {w['message']}: {brief[f'message_{lang}']}")
     return "\n".join(lines)
+
+
+def _tier_lines(tid: str, t: dict, name: str, lang: str) -> list[str]:
+    """A tier's heading (status and score) and one line per criterion."""
+    w = _WORDS[lang]
+    head = f"\n[{_MARK[t['status']]}] {name} ({t['rules']}): {w[t['status']]}"
+    if t.get("score_min") is not None:
+        head += f", {w['score']} {score_text(t['score_min'], t['score_max'])}"
+    return [head, *("  " + _criterion_line(c, lang) for c in t["criteria"])]
+
+
+def _pass_line(brief: dict, lang: str) -> str:
+    """"  合格线：70分以上（不含70分）；有效期3年" under the qualification's heading."""
+    w = _WORDS[lang]
+    above = "—" if brief["above"] is None else f"{brief['above']:g}"
+    sep = "；" if lang == "zh" else "; "
+    return f"  {w['pass_mark'].format(above=above)}{sep}{w['validity'].format(n=brief['validity_years'])}"
+
+
+def _brief(result: dict, book: RuleBook) -> dict | None:
+    """The HNTE brief of the result's advice, or one made from the result alone."""
+    advice = result.get("advice") if isinstance(result.get("advice"), dict) else {}
+    if "hnte" in advice:
+        return advice["hnte"]
+    return hnte_brief(result, None, data=defaults.load(defaults.advice_data), book=book)
 
 
 def _criterion_line(c: dict, lang: str) -> str:
