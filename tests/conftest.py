@@ -6,8 +6,15 @@ import pytest
 
 
 def pytest_configure(config):
-    """Register the ``browser`` marker (tests that drive Debian's Chromium through the web app)."""
+    """Register the ``browser`` marker (tests that drive Debian's Chromium through the web app) and the ``slow``
+    marker (tests that take more than about 5 s on a 2-core machine).
+
+    ``make test`` runs every test. For a quick loop while developing, leave the slow ones out:
+
+        .venv/bin/pytest -m "not slow"
+    """
     config.addinivalue_line("markers", "browser: drives a real browser (/usr/bin/chromium) through the web app")
+    config.addinivalue_line("markers", "slow: takes more than about 5 s; skip in a quick loop with -m 'not slow'")
 
 
 @pytest.fixture
