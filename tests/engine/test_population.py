@@ -135,6 +135,7 @@ def test_holders_keep_the_cohort_means(pop):
         assert r["simulated_mean"] == pytest.approx(r["published_mean"], rel=rel), r
 
 
+@pytest.mark.slow
 def test_population_command_writes_a_reproducible_file(tmp_path):
     """``giantstep population`` writes the profiles, stratum and outcomes, and says how it was calibrated."""
     out = tmp_path / "pop.csv"

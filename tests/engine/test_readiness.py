@@ -166,6 +166,7 @@ def test_model_beats_the_rules_alone(model):
             assert m["model"]["roc_auc"] > 0.75, (tier, variant)
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_given_the_seed():
     """Same seed, same population, same probabilities and figures."""
     one = readiness_build.train_default(2500, 5, rules="SME-2026")
@@ -376,6 +377,7 @@ def test_retraining_on_real_outcomes(model, tmp_path):
     assert retrained.summary()["tiers_trained_on"]["little_giant"] == "real outcomes"
 
 
+@pytest.mark.slow
 def test_train_command_writes_versioned_artefacts_for_outcomes(model, tmp_path, monkeypatch):
     """``giantstep train --labels`` writes a new version into the instance folder; the app then picks it."""
     default_dir, instance = tmp_path / "models", tmp_path / "instance"
