@@ -121,6 +121,7 @@ def _assess_client(page, values):
     return int(page.url.rsplit("/", 1)[1])
 
 
+@pytest.mark.slow
 def test_consultant_with_two_clients_and_history(page, browser, live_server, screenshots):
     """A consultant keeps two clients, assesses one twice, sees the trend; another consultant sees none of it."""
     _register(page, live_server, "gu@example.com", "顾问甲")
