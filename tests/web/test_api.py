@@ -17,10 +17,16 @@ def test_assess_returns_the_contract(client):
 
 
 def test_assess_accepts_text_values_like_the_form(client):
-    """Numbers as text with separators are parsed by the same validator as the form."""
-    profile = {k: str(v) for k, v in make_profile().items()}
-    profile["revenue"] = "8,000"
-    assert client.post("/api/v1/assess", json={"profile": profile}).status_code == 200
+    """Numbers as text with separators are parsed by the same validator as the form: the same result as typed
+    values."""
+    typed = make_profile()
+    text = {k: str(v) for k, v in typed.items()}
+    text["revenue"] = "8,000"
+    assert typed["revenue"] == 8000
+    as_text = client.post("/api/v1/assess", json={"profile": text, "as_of": "2026-05-01"})
+    as_typed = client.post("/api/v1/assess", json={"profile": typed, "as_of": "2026-05-01"})
+    assert as_text.status_code == as_typed.status_code == 200
+    assert as_text.get_json() == as_typed.get_json()
 
 
 @pytest.mark.parametrize(("overrides", "field", "rule"), [
