@@ -85,3 +85,20 @@ def test_failing_conditions_are_listed_and_no_route_is_recommended(overrides, fa
     assert all(cid in brief["message_zh"] for cid in failing)
     assert ("未超过合格线" in brief["message_zh"]) == ("H7" in failing)
     assert route_actions(result) == []
+
+
+def test_a_quick_check_gets_a_short_message_and_no_route():
+    """Most HNTE inputs unknown: the open conditions by id, the first inputs to add with the count, and the
+    score range blamed on the missing inputs rather than on the experts; too far to recommend."""
+    full = make_profile()
+    quick = {k: full[k] for k in ("firm_name", "province", "sector", "revenue", "revenue_prev", "rd_expense",
+                                  "rd_expense_prev", "employees", "rd_staff", "patent_applications",
+                                  "invention_applications", "class1_ip")}
+    assessment = assess(pd.DataFrame([quick], dtype=object), cohorts=False, model=False)
+    result = assessment.to_dict(0, advice=True)
+    brief = result["advice"]["hnte"]
+    assert brief["status"] == "unknown" and len(brief["open"]) > 3 and brief["score_missing"]
+    assert "待定的条件：" + "、".join(brief["open"]) + "。" in brief["message_zh"]
+    assert f"等 {len(brief['missing'])} 项数据" in brief["message_zh"] and "专家" not in brief["message_zh"]
+    assert "the missing inputs decide" in brief["message_en"]
+    assert not brief["within_reach"] and route_actions(result) == []

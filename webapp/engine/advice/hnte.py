@@ -53,8 +53,9 @@ def hnte_brief(result: Mapping, profile: Mapping | None = None, *, data: AdviceD
         JSON-ready: ``tier``, ``status``, ``score_min``, ``score_max``, ``bar`` (lowest passing score),
         ``above`` (the pass mark as written: above 70), ``pass_criterion``, ``validity_years``, ``held``,
         ``failing`` and ``open`` (condition ids), ``missing`` (input fields), ``straddles`` (the score range
-        spans the pass mark), ``opens`` (``[{tier, criterion, name_zh, name_en}]``), ``within_reach``,
-        ``message_zh``, ``message_en``, ``instrument_zh``, ``instrument_en``, ``rules``.
+        spans the pass mark), ``score_missing`` (inputs of the score itself are missing), ``opens``
+        (``[{tier, criterion, name_zh, name_en}]``), ``within_reach``, ``message_zh``, ``message_en``,
+        ``instrument_zh``, ``instrument_en``, ``rules``.
     """
     texts = data.briefs.get(FAMILY)
     table = book.tables.get((result.get("rules") or {}).get(FAMILY, ""))
@@ -85,6 +86,7 @@ def hnte_brief(result: Mapping, profile: Mapping | None = None, *, data: AdviceD
         "above": None if bar is None else bar - 1, "pass_criterion": pass_rule.id if pass_rule else None,
         "validity_years": spec.validity_years, "held": held, "failing": failing, "open": open_,
         "missing": missing, "straddles": bar is not None and lo is not None and hi is not None and lo < bar <= hi,
+        "score_missing": any((crits[c].get("gap") or {}).get("missing") for c in spec.score if c in crits),
         "opens": _opens(result, tid, book),
         "instrument_zh": table.instrument_zh, "instrument_en": table.instrument_en,
     }
@@ -112,7 +114,9 @@ def _opens(result: Mapping, tid: str, book: RuleBook) -> list[dict]:
 
 
 def _conditions(ids: list[str], crits: dict, lang: str) -> str:
-    """"H4 科技人员占职工总数不低于10%；…" or "H4 (S&T staff at least 10% of staff); …"."""
+    """"H4 科技人员占职工总数不低于10%；…" or "H4 (S&T staff at least 10% of staff); …"; ids only past three."""
+    if len(ids) > 3:
+        return ("、" if lang == "zh" else ", ").join(ids)
     if lang == "zh":
         return _SEP[lang].join(f"{c} {crits[c]['name_zh']}" for c in ids)
     return _SEP[lang].join(f"{c} ({crits[c]['name_en']})" for c in ids)
@@ -121,11 +125,14 @@ def _conditions(ids: list[str], crits: dict, lang: str) -> str:
 def _message(brief: dict, crits: dict, texts: dict, lang: str) -> str:
     """The brief's message: what the data say, then what a certificate opens or what the firm holds."""
     sep = "" if lang == "zh" else " "
+    many = len(brief["missing"]) > 4
     score = score_text(brief["score_min"], brief["score_max"])
     values = {"score": score, "above": f"{brief['above']:g}" if brief["above"] is not None else "—",
               "count": len(brief["failing"]), "failing": _conditions(brief["failing"], crits, lang),
               "open": _conditions(brief["open"], crits, lang), "validity": brief["validity_years"],
-              "fields": _SEP[lang].join(fields.label(m, lang) for m in brief["missing"])}
+              "fields": ("、" if lang == "zh" else ", ").join(fields.label(m, lang)
+                                                              for m in brief["missing"][:3 if many else None]),
+              "missing_count": len(brief["missing"])}
     values["pass_mark"] = texts[f"pass_mark_{lang}"].format(**values)
     if lang == "zh":
         routes = "和".join(f"{o['name_zh']}（{o['criterion']}）" for o in brief["opens"])
@@ -141,10 +148,10 @@ def _message(brief: dict, crits: dict, texts: dict, lang: str) -> str:
             parts.append(texts[f"score_short_{lang}"])
     else:
         parts.append(texts[f"unknown_{lang}"])
-        if brief["straddles"]:
-            parts.append(texts[f"straddle_{lang}"])
+        if brief["straddles"]:  # experts' grades decide, or inputs still missing from the score
+            parts.append(texts[f"score_open_{lang}" if brief["score_missing"] else f"straddle_{lang}"])
         if brief["missing"]:
-            parts.append(texts[f"missing_{lang}"])
+            parts.append(texts[f"missing_many_{lang}" if many else f"missing_{lang}"])
     if routes:
         parts.append(texts[f"held_{lang}"] if brief["held"] else texts[f"route_{lang}"])
     return sep.join(p.format(**values) for p in parts)
