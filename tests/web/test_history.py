@@ -94,7 +94,9 @@ def test_titles_and_re_review_dates(client, consultant):
 
 
 def test_trend_rows_oldest_first(client, consultant, app):
-    """The trend holds one row per assessment with tier and scores."""
+    """The trend holds one row per assessment with tier and scores, oldest first. Expected by hand from
+    criteria.md: cutting R&D to 50万 of 8000万 revenue (0.6%) takes I2 from 20 to 0 points (innovative SME
+    100 -> 80) and T-S2 from 50 to 0 (tech SME 92 -> 42), and below 100万 of R&D the firm loses the SRDI tier."""
     from webapp.web import records
     from webapp.web.models import Client
 
@@ -102,7 +104,10 @@ def test_trend_rows_oldest_first(client, consultant, app):
     with app.test_request_context():
         rows = records.trend(app.extensions["sqlalchemy"].session.get(Client, consultant["client_id"]))
     assert len(rows) == 2 and rows[0]["record"].id == consultant["assessment_id"]
-    assert all(isinstance(r["as_of"], dt.date) and r["scores"] for r in rows)
+    assert all(isinstance(r["as_of"], dt.date) for r in rows)
+    assert [r["tier"] for r in rows] == ["srdi_sme", "innovative_sme"]
+    assert [(r["scores"]["innovative_sme"], r["scores"]["tech_sme"]) for r in rows] == [
+        ((100, 100), (92, 92)), ((80, 80), (42, 42))]
 
 
 def test_anonymous_quick_check_while_logged_in_stores_nothing(client, consultant, app):
