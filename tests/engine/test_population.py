@@ -135,6 +135,18 @@ def test_holders_keep_the_cohort_means(pop):
         assert r["simulated_mean"] == pytest.approx(r["published_mean"], rel=rel), r
 
 
+@pytest.mark.parametrize(("quantity", "published"), [
+    ("patent_applications", 115), ("valid_inventions", 20),   # PatSnap2023 §2.3.1 chart 2.3
+    ("citations", 234.08),                                     # PatSnap2023 §2.3.3 chart 2.7
+    ("employees", 240),                                        # PatSnap2023 §3.1 chart 3.2
+])
+def test_simulated_little_giants_near_the_published_means(pop, quantity, published):
+    """The simulated little giants' own column mean is within 25% of the published mean (typed from
+    data/cohorts/aggregates.csv), computed here from the profiles rather than read from the population's report."""
+    mean = pop.profiles.loc[pop.stratum == "little_giant", quantity].astype(float).mean()
+    assert mean == pytest.approx(published, rel=0.25)
+
+
 @pytest.mark.slow
 def test_population_command_writes_a_reproducible_file(tmp_path):
     """``giantstep population`` writes the profiles, stratum and outcomes, and says how it was calibrated."""
