@@ -375,10 +375,12 @@ def test_table_round_trip(tmp_path, suffix):
 
 
 def test_read_table_from_a_stream(tmp_path):
-    """An upload stream without a file name needs fmt."""
+    """An upload stream without a file name needs fmt, and reads what the same file read by name gives."""
     path = write_template(tmp_path / "t.csv")
     with path.open("rb") as stream:
-        assert read_table(stream, fmt="csv").shape == (1, len(REGISTRY))
+        from_stream = read_table(stream, fmt="csv")
+    assert from_stream.shape == (1, len(REGISTRY))
+    pd.testing.assert_frame_equal(from_stream, read_table(path))
 
 
 @pytest.mark.parametrize("call", [
