@@ -160,3 +160,26 @@ def test_consultant_with_two_clients_and_history(page, browser, live_server, scr
         assert response.status == 404, path
     other.screenshot(path=screenshots / "11-other-consultant-404-zh.png", full_page=True)
     other.context.close()
+
+
+def test_full_profile_shows_hnte_beside_the_ladder(page, live_server, screenshots):
+    """Every field of the full form, HNTE group included: the result has an HNTE section of its own."""
+    from tests.factories import make_profile
+    from tests.web.helpers import form_data
+    from webapp import fields
+
+    values = form_data(make_profile(hnte=False, tech_level="a", core_support="a", tech_transfers_3y=15))
+    page.goto(live_server + "/assess?full=1")
+    page.evaluate("document.querySelectorAll('details.section').forEach(d => { d.open = true; })")
+    for spec in fields.REGISTRY:
+        if page.locator(f"select[name={spec.name}]").count():
+            page.select_option(f"select[name={spec.name}]", values[spec.name])
+        else:
+            page.fill(f"[name={spec.name}]", values[spec.name])
+    page.click("form.profile-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/assess/result$"))
+    section = page.locator("#hnte")
+    assert "您的数据满足高企认定条件" in section.inner_text() and "I-D2" in section.inner_text()
+    assert page.locator("#tier-hnte").count() == 0 and "高新技术企业" not in page.inner_text("ol.ladder")
+    section.screenshot(path=screenshots / "12-result-hnte-zh.png")
+    assert page.console_errors == []

@@ -77,6 +77,7 @@ def render_result(result: dict, profile: dict, *, options: dict, record=None):
         "assess/result.html", view=present.result_view(result, lang), result=result, profile=profile,
         options=options, inputs=present.profile_rows(profile, lang), bench=insights.benchmarks(result, lang),
         readiness=insights.readiness(result, lang), plan=insights.advice(result, lang),
+        hnte=insights.hnte(result, profile, lang),
         record=record, confirm=ConfirmForm(), what_if_fields=services.WHAT_IF_FIELDS,
         summary=services.summarise(result))
 

@@ -14,17 +14,20 @@ import logging
 from collections.abc import Mapping
 
 from webapp import fields
+from webapp.engine.advice.hnte import hnte_brief, score_text
 from webapp.engine.cohorts.dimensions import DIMENSIONS
 from webapp.engine.cohorts.geography import TIER_COHORTS
 from webapp.reports import charts
-from webapp.web import services
+from webapp.web import present, services
 from webapp.web.i18n import fmt_number, fmt_value, localized
 from webapp.web.svg import inline_svg
 
 log = logging.getLogger(__name__)
 
-_WORDS = {"zh": {"vs": "相对于{c}", "median": "50 = 对标群体中位数", "title": "取得{t}"},
-          "en": {"vs": "against {c}", "median": "50 = cohort median", "title": "{t} title"}}
+_WORDS = {"zh": {"vs": "相对于{c}", "median": "50 = 对标群体中位数", "title": "取得{t}",
+                 "pass_mark": "合格线：{above}分以上（不含{above}分）", "points": "{s} 分"},
+          "en": {"vs": "against {c}", "median": "50 = cohort median", "title": "{t} title",
+                 "pass_mark": "pass mark: above {above}", "points": "{s} points"}}
 
 
 def _svg(drawing_fn, *args, label: str = "", pad: float = 0, **kwargs):
@@ -225,3 +228,24 @@ def timeline(result: dict, plan: Mapping, lang: str):
     end = dt.date(end.year + 1, 1, 1) if end.month > 6 else dt.date(end.year, 12, 31)
     return _svg("timeline", items[:14], start=as_of, end=end, label="timeline",
                 today_label="今天" if lang == "zh" else "today")
+
+
+def hnte(result: dict, profile: dict | None, lang: str) -> dict | None:
+    """The HNTE section (a qualification beside the ladder): its checklist, its score against the pass mark
+    as the PDF's chart, and the consultant's brief; None when the result has no HNTE tier."""
+    plan = result.get("advice") if isinstance(result.get("advice"), Mapping) else {}
+    svc = services.get_services()
+    brief = plan["hnte"] if "hnte" in plan else \
+        hnte_brief(result, profile, data=svc.advice_data, book=svc.rule_book)  # saved before briefs existed
+    if not brief or brief["tier"] not in result.get("tiers", {}):
+        return None
+    view = present.tier_view(brief["tier"], result["tiers"][brief["tier"]], lang)
+    lo, hi, above = brief["score_min"], brief["score_max"], brief["above"]
+    chart = None
+    if lo is not None and above is not None:
+        words = _WORDS[lang]
+        chart = _svg("score_range", lo, hi, above, status=brief["status"], label=view["name"],
+                     mark_label=words["pass_mark"].format(above=f"{above:g}"),
+                     range_label=words["points"].format(s=score_text(lo, hi)))
+    return {**view, "message": brief[f"message_{lang}"], "held": brief["held"], "chart": chart,
+            "above": None if above is None else f"{above:g}", "validity_years": brief["validity_years"]}

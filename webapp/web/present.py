@@ -16,8 +16,10 @@ VERIFICATION_NOTE = {
 
 def result_view(result: dict, lang: str) -> dict:
     """Everything the result template needs, formatted for ``lang``."""
-    tiers = [tier_view(tid, t, lang) for tid, t in result["tiers"].items()]
-    by_id = {t["id"]: t for t in tiers}
+    beside = services.get_services().rule_book.beside_ladder(result["tiers"])
+    every = [tier_view(tid, t, lang) for tid, t in result["tiers"].items()]
+    rungs = [t for t in every if t["id"] not in beside]
+    by_id = {t["id"]: t for t in every}
     tier = result["tier"]
     return {
         "firm_name": result.get("firm_name"),
@@ -25,10 +27,12 @@ def result_view(result: dict, lang: str) -> dict:
         "tier_name": by_id[tier]["name"] if tier in by_id else None,
         "next_tier": result.get("next_tier"),
         "next_name": by_id[result["next_tier"]]["name"] if result.get("next_tier") in by_id else None,
-        "tiers": tiers,
-        "ladder": ladder(tiers, tier),
+        "tiers": rungs + [t for t in every if t["id"] in beside],  # every tier, those beside the ladder last
+        "rungs": rungs,
+        "beside": [t for t in every if t["id"] in beside],
+        "ladder": ladder(rungs, tier),
         "next_gaps": by_id[result["next_tier"]]["open"] if result.get("next_tier") in by_id else [],
-        "undecided": undecided(tiers, by_id.get(tier, {}).get("level", 0)),
+        "undecided": undecided(rungs, by_id.get(tier, {}).get("level", 0)),
         "rules": result["rules"],
         "rule_versions": result.get("rule_versions", {}),
         "as_of": result["as_of"],
@@ -84,6 +88,7 @@ def criterion_view(c: dict, table_id: str, lang: str) -> dict:
     return {
         "id": c["id"], "status": c["status"], "kind": c["kind"], "name": localized(c, "name", lang),
         "value": None if c.get("value") is None else fmt_value(c["value"], unit_of(value_name), lang, value_name),
+        "value_label": value_label(value_name, lang),
         "points": range_text(c.get("points_min"), c.get("points_max")) if c["kind"] == "scored" else None,
         "max_points": fmt_number(c["max_points"]) if c.get("max_points") is not None else None,
         "route": route_name(rule, c.get("route"), lang),
@@ -102,6 +107,16 @@ def unit_of(name: str | None) -> str | None:
         return None
     metric = services.get_services().rule_book.metrics.get(name)
     return metric.unit if metric else field_unit(name)
+
+
+def value_label(name: str | None, lang: str) -> str:
+    """What a criterion's value measures: a derived metric's name or a field's label ("" when unnamed)."""
+    if not name:
+        return ""
+    metric = services.get_services().rule_book.metrics.get(name)
+    if metric:
+        return metric.name_zh if lang == "zh" else metric.name_en
+    return fields.label(name, lang) if name in fields.FIELDS else ""
 
 
 def route_name(rule, route: str | None, lang: str) -> str | None:

@@ -148,7 +148,7 @@ def summarise(result: dict) -> dict:
     tiers = {tid: {k: t.get(k) for k in ("status", "score_min", "score_max", "name_zh", "name_en", "level")}
              for tid, t in result["tiers"].items()}
     out = {"tier": result["tier"], "next_tier": result.get("next_tier"), "rules": result["rules"],
-           "as_of": result["as_of"], "tiers": tiers}
+           "as_of": result["as_of"], "tiers": tiers, "beside": get_services().rule_book.beside_ladder(tiers)}
     for key in ("readiness", "dimensions"):
         if key in result:
             out[key] = result[key]

@@ -34,8 +34,10 @@
     head.appendChild(el("strong", null, top ? name(top) : words.none));
     out.appendChild(head);
     var list = el("ul", "what-if-tiers");
+    var beside = summary.beside || [];  // qualifications beside the ladder (HNTE) come after its rungs
     var ids = Object.keys(summary.tiers).sort(function (a, b) {
-      return (summary.tiers[a].level - summary.tiers[b].level) || (a < b ? -1 : 1);
+      return (beside.indexOf(a) >= 0) - (beside.indexOf(b) >= 0) ||
+        (summary.tiers[a].level - summary.tiers[b].level) || (a < b ? -1 : 1);
     });
     ids.forEach(function (id) {
       var t = summary.tiers[id];
