@@ -152,13 +152,21 @@ def test_a_font_that_is_not_truetype_falls_back_to_stsong(full_result, tmp_path)
 
 
 def test_logo_and_paths(full_result, tmp_path):
+    """A logo given as bytes or as a path is the report's one image (the charts are vector drawings); the
+    consultant is named; the output may be a file name."""
     from PIL import Image
 
     logo = tmp_path / "logo.png"
     Image.new("RGB", (120, 40), "navy").save(logo)
-    out = tmp_path / "with-logo.pdf"
-    render_pdf(full_result, str(out), lang="en", logo=logo.read_bytes(), consultant="Example Advisory")
-    assert out.read_bytes().startswith(b"%PDF")
+    for given in (logo.read_bytes(), str(logo)):
+        out = tmp_path / "with-logo.pdf"
+        render_pdf(full_result, str(out), lang="en", logo=given, consultant="Example Advisory")
+        data = out.read_bytes()
+        assert data.startswith(b"%PDF") and data.count(b"/Subtype /Image") == 1
+    plain = io.BytesIO()
+    render_pdf(full_result, plain, lang="en")
+    assert b"/Subtype /Image" not in plain.getvalue()
+    assert "Example Advisory" in story_text(full_result, "en", consultant="Example Advisory")
 
 
 def test_bad_language_and_bad_input_are_refused(full_result):
