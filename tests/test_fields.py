@@ -75,7 +75,7 @@ def test_fields_index_and_groups():
     """FIELDS indexes the registry; every field belongs to a declared group."""
     assert list(FIELDS) == [spec.name for spec in REGISTRY]
     group_ids = [group for group, _, _ in GROUPS]
-    assert group_ids == ["identity", "finance", "people", "organisation", "ip", "titles"]
+    assert group_ids == ["identity", "finance", "people", "organisation", "ip", "titles", "hnte"]
     assert {spec.group for spec in REGISTRY} == set(group_ids)
     order = [group_ids.index(spec.group) for spec in REGISTRY]
     assert order == sorted(order)
@@ -106,15 +106,17 @@ def test_labels_are_unique():
 
 
 def test_money_and_pct_bounds():
-    """Money is non-negative (except net profit), pct is 0-100."""
+    """Money is non-negative (except net profit and net assets, which can be negative), pct is 0-100."""
+    may_be_negative = {"net_profit", "net_assets", "net_assets_prev", "net_assets_prev2"}
     for spec in REGISTRY:
         if spec.kind == "money":
             assert (spec.unit_zh, spec.unit_en) == ("万元", "10k CNY")
-            assert (spec.lo, spec.hi) == ((None, None) if spec.name == "net_profit" else (0, None))
+            assert (spec.lo, spec.hi) == ((None, None) if spec.name in may_be_negative else (0, None))
         if spec.kind == "pct":
             assert spec.name.endswith("_pct") and (spec.lo, spec.hi, spec.unit_zh) == (0, 100, "%")
     assert {spec.name for spec in REGISTRY if spec.kind == "pct"} == {
-        "debt_ratio_pct", "niche_share_pct", "niche_share_intl_pct"}
+        "debt_ratio_pct", "niche_share_pct", "niche_share_intl_pct", "hitech_revenue_share_pct",
+        "rd_domestic_share_pct"}
 
 
 @pytest.mark.parametrize(("name", "kind", "lo", "hi", "integer"), [
@@ -162,7 +164,8 @@ def test_text_and_enum_fields():
     """Exactly the declared text and enum fields."""
     assert [s.name for s in REGISTRY if s.kind == "text"] == ["firm_name", "province", "city"]
     assert [s.name for s in REGISTRY if s.kind == "enum"] == [
-        "sme_industry", "sector", "rd_institution", "award_level", "makers_china"]
+        "sme_industry", "sector", "rd_institution", "award_level", "makers_china", "tech_field", "tech_level",
+        "core_support"]
 
 
 def test_quick_check_fields():
@@ -177,7 +180,10 @@ def test_self_declared_fields():
     """Qualitative fields that need evidence are flagged."""
     assert {s.name for s in REGISTRY if s.self_declared} >= {
         "niche_share_high", "chain_breakthrough", "industrial_foundation", "clean_record"}
-    assert all(s.kind == "bool" for s in REGISTRY if s.self_declared)
+    # Declarations are yes/no, except the HNTE grades and scores that experts award (the firm's own estimate).
+    assert all(s.kind == "bool" or s.group == "hnte" for s in REGISTRY if s.self_declared)
+    assert {s.name for s in REGISTRY if s.self_declared and s.kind != "bool"} == {
+        "tech_level", "core_support", "rdm_system", "rdm_institution", "rdm_transfer", "rdm_talent"}
 
 
 def test_help_quotes_official_definitions():
@@ -192,7 +198,7 @@ def test_help_quotes_official_definitions():
 
 EXPECTED_CROSS = [
     ("main_revenue", "revenue"), ("main_revenue_prev", "revenue_prev"),
-    ("main_revenue_prev2", "revenue_prev2"), ("rd_staff", "employees"),
+    ("main_revenue_prev2", "revenue_prev2"), ("rd_staff", "employees"), ("sci_staff", "employees"),
     ("invention_grants", "invention_applications"), ("invention_applications", "patent_applications"),
     ("class1_ip_self", "class1_ip"), ("class1_ip_high_value", "class1_ip"),
     ("class1_ip_applied", "class1_ip"),
@@ -200,7 +206,7 @@ EXPECTED_CROSS = [
 
 
 def test_cross_rules():
-    """The nine part-of-whole rules, each naming both fields in zh and en."""
+    """The ten part-of-whole rules, each naming both fields in zh and en."""
     assert [(rule.lhs, rule.rhs) for rule in CROSS_RULES] == EXPECTED_CROSS
     assert len({rule.id for rule in CROSS_RULES}) == len(CROSS_RULES)
     for rule in CROSS_RULES:
