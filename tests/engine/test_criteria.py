@@ -227,3 +227,24 @@ def test_every_listed_criterion_id_is_in_the_tables():
                         model=False).to_dict(0)
         reported = {c["id"] for t in result["tiers"].values() for c in t["criteria"]}
         assert set(wanted + common) <= reported
+
+
+@pytest.mark.parametrize(("total_assets", "status"), [(20000, "met"), (20000.0001, "not_met")])
+def test_a_ceiling_fails_one_yuan_over_it(total_assets, status):
+    """T2's 2亿 asset ceiling (total_assets <= 20000 万元) holds on the edge and fails one yuan above it:
+    comparisons tolerate rounding noise, not 1e-4 万元."""
+    profile = make_profile(employees=300, revenue=8000.0, total_assets=total_assets)
+    result = assess(pd.DataFrame([profile], dtype=object), rules="SME-2022", cohorts=False, model=False)
+    assert result.errors.empty
+    assert _criterion(result, "T2")["status"] == status
+
+
+@pytest.mark.parametrize(("rd", "revenue"), [(300.0, 6000.0), (100.07, 2001.4)])
+def test_a_ratio_on_its_threshold_reaches_it(rd, revenue):
+    """R&D at exactly 5% of revenue earns the tech-SME 5% bracket (40 points), also when the division of the
+    two decimals rounds just below 0.05 (100.07 / 2001.4 = 0.049999999999999996)."""
+    profile = make_profile(rd_expense=rd, revenue=revenue, main_revenue=revenue * 0.9, total_costs=None)
+    result = assess(pd.DataFrame([profile], dtype=object), rules="SME-2022", cohorts=False, model=False)
+    assert result.errors.empty, result.errors.to_dict("records")
+    c = _criterion(result, "T-S2")
+    assert c["points_min"] >= 40, c

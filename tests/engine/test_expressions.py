@@ -28,7 +28,13 @@ def _eval(text, env, enums=None, n=1):
 @pytest.mark.parametrize(("text", "env", "expected"), [
     ("x >= 3", {"x": (3, 3)}, 1),
     ("x >= 3", {"x": (2.999, 2.999)}, 0),
-    ("x >= 0.05", {"x": (0.049999999, 0.049999999)}, 1),   # rounding tolerated
+    ("x >= 0.05", {"x": (0.049999999999, 0.049999999999)}, 1),   # rounding tolerated
+    ("x >= 0.05", {"x": (0.0499999, 0.0499999)}, 0),   # but not a real shortfall
+    ("x / y >= 0.05", {"x": (100.07, 100.07), "y": (2001.4, 2001.4)}, 1),   # 0.049999999999999996
+    ("x / y >= 0.05", {"x": (300, 300), "y": (6000, 6000)}, 1),
+    ("x <= 20000", {"x": (20000, 20000)}, 1),
+    ("x <= 20000", {"x": (20000.0001, 20000.0001)}, 0),   # one yuan over 2亿 (万元)
+    ("x <= 80000", {"x": (80000.0001, 80000.0001)}, 0),   # the tables' largest amount threshold
     ("x >= 3", {"x": (0, INF)}, -1),
     ("x >= 3 or y", {"x": (0, INF), "y": (1, 1)}, 1),        # Kleene OR: one true operand decides
     ("x >= 3 and y", {"x": (0, INF), "y": (0, 0)}, 0),       # Kleene AND: one false operand decides

@@ -8,7 +8,7 @@ intervals of their inputs, and at random points inside those intervals (point in
   a point's truth value lies in it, so "surely met" over the intervals is never "not met" at a point;
 * the value at a point is a single number, the expression read with plain Python floats under the engine's
   documented conventions (x / 0 = sign(x) inf, 0 / 0 = 0, 0 * inf = 0, comparisons and floor with a relative
-  tolerance of 1e-7, ``**`` with a known exponent on a base clipped at 0). Without this second check a
+  tolerance of 1e-9, ``**`` with a known exponent on a base clipped at 0). Without this second check a
   mistake made alike at points and over intervals (``or`` computed as ``and``) would go unseen.
 
 Denominators are drawn from non-negative expressions (which may be, or contain, 0), as every ratio of the
@@ -207,8 +207,8 @@ def test_value_at_a_point_lies_in_the_interval_result(texts, drawn):
 
 
 def _tol(t: float) -> float:
-    """The documented rounding tolerance of a comparison with ``t``: 1e-7 * max(1, |t|), none at infinity."""
-    return 1e-7 * max(1.0, abs(t)) if math.isfinite(t) else 0.0
+    """The documented rounding tolerance of a comparison with ``t``: 1e-9 * max(1, |t|), none at infinity."""
+    return 1e-9 * max(1.0, abs(t)) if math.isfinite(t) else 0.0
 
 
 def _reference(node: ast.expr, values: dict):  # noqa: C901 - one branch per construct
