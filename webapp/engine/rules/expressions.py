@@ -1,7 +1,7 @@
 """Rule expressions: a small, safe subset of Python evaluated over value intervals.
 
 Every input of a rule is an interval ``[lo, hi]`` per firm: a known value is ``[v, v]``, an unknown
-one spans what the field could take on its own (its bounds, e.g. ``[0, inf]`` for an amount, ``[0, 1]``
+one spans what the field could take on its own (its bounds, e.g. ``[0, 1e8]`` for an amount, ``[0, 1]``
 for a yes/no). A condition is then *met* when it holds at every point of the intervals (``lo == 1``),
 *not met* when it holds at none (``hi == 0``) and unknown otherwise, which is the three-valued reading
 of spec/assessment.md. Arithmetic follows interval arithmetic; enum fields are evaluated once per
@@ -167,7 +167,13 @@ def _binop(op: ast.operator, a: Interval, b: Interval) -> Interval:
         c = [np.where(np.isnan(x), 0.0, x) for x in c]  # 0 * inf counts as 0
         return _hull(c)
     if isinstance(op, ast.Div):
-        return _hull([_div(a.lo, b.lo), _div(a.lo, b.hi), _div(a.hi, b.lo), _div(a.hi, b.hi)])
+        out = _hull([_div(a.lo, b.lo), _div(a.lo, b.hi), _div(a.hi, b.lo), _div(a.hi, b.hi)])
+        # A denominator that may be either side of 0 (an unknown net asset figure) can make the quotient any
+        # number: the endpoints' quotients alone would understate it.
+        straddles = (b.lo < 0) & (b.hi > 0) & ~((a.lo == 0) & (a.hi == 0))
+        if np.any(straddles):
+            out = Interval(np.where(straddles, -np.inf, out.lo), np.where(straddles, np.inf, out.hi))
+        return out
     if isinstance(op, ast.Pow):
         # Only a known, positive exponent on a non-negative base occurs (growth rates).
         p = b.lo
