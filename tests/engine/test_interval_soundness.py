@@ -306,14 +306,14 @@ def test_value_at_a_point_is_the_plain_reading(texts, drawn):
         tree = ast.parse(text, mode="eval").body
         spans = "span(" in text
         for row in range(ROWS):
-            point = {name: points[row] for name, (_, _, points) in env.items()}
+            point = {name: float(points[row]) for name, (_, _, points) in env.items()}   # plain Python floats
             for share in (0.0, 0.5, 1.0) if spans else (0.5,):
                 want = _reference(tree, {**point, ENUM[0]: ENUM[1][classes[row]]}, share)
                 if math.isnan(want):
                     continue
                 if spans:   # within the range, up to the last-bit differences of numpy's and Python's powers
-                    lo, hi = at.lo[row], at.hi[row]
-                    assert lo - 1e-9 * max(1, abs(lo)) <= want <= hi + 1e-9 * max(1, abs(hi)), (text, point, share)
+                    lo, hi = float(at.lo[row]), float(at.hi[row])
+                    assert lo - _tol(lo) <= want <= hi + _tol(hi), (text, point, share, lo, hi, want)
                 else:
                     assert at.lo[row] == at.hi[row], (text, point, at.lo[row], at.hi[row], want)
                     assert at.lo[row] == pytest.approx(want, rel=1e-9, abs=0), (text, point, want)
