@@ -353,3 +353,16 @@ def test_division_by_an_interval_straddling_zero():
     wide = _evaluate("x / d", env, codes, at_points=False)
     at = _evaluate("x / d", env, codes, at_points=True)
     assert ((wide.lo <= at.lo) & (at.hi <= wide.hi)).all()
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="with x / 0 = sign(x) inf, 1 / [-1, 0] gets the endpoint hull [-1, inf], which misses "
+                          "the quotients below -1 that denominators just under 0 give")
+def test_division_by_an_interval_ending_at_zero_from_below():
+    """x / d with d in [-1, 0] (as min(d, 0) or -u of a non-negative u can give): at d = -0.5 the quotient is -2,
+    outside the engine's [-1, inf]. Expected to fail until the engine handles it; strict, so a fix is noticed."""
+    env = {"x": (1.0, 1.0, [1.0] * ROWS), "d": (-1.0, 0.0, [-0.5, -1.0, -0.25, -0.75] * (ROWS // 4))}
+    codes = np.full(ROWS, -1)
+    wide = _evaluate("x / d", env, codes, at_points=False)
+    at = _evaluate("x / d", env, codes, at_points=True)
+    assert ((wide.lo <= at.lo) & (at.hi <= wide.hi)).all()
