@@ -106,12 +106,13 @@ def test_labels_are_unique():
 
 
 def test_money_and_pct_bounds():
-    """Money is non-negative (except net profit and net assets, which can be negative), pct is 0-100."""
+    """Money is 0 to 1e8 万元 (1 万亿 CNY; net profit and net assets, which can be negative, -1e8 to 1e8),
+    pct is 0-100."""
     may_be_negative = {"net_profit", "net_assets", "net_assets_prev", "net_assets_prev2"}
     for spec in REGISTRY:
         if spec.kind == "money":
             assert (spec.unit_zh, spec.unit_en) == ("万元", "10k CNY")
-            assert (spec.lo, spec.hi) == ((None, None) if spec.name in may_be_negative else (0, None))
+            assert (spec.lo, spec.hi) == ((-1e8, 1e8) if spec.name in may_be_negative else (0, 1e8))
         if spec.kind == "pct":
             assert spec.name.endswith("_pct") and (spec.lo, spec.hi, spec.unit_zh) == (0, 100, "%")
     assert {spec.name for spec in REGISTRY if spec.kind == "pct"} == {
@@ -120,19 +121,19 @@ def test_money_and_pct_bounds():
 
 
 @pytest.mark.parametrize(("name", "kind", "lo", "hi", "integer"), [
-    ("employees", "count", 0, None, True),
-    ("class1_ip", "count", 0, None, True),
+    ("employees", "count", 0, 1e6, True),
+    ("class1_ip", "count", 0, 1e6, True),
     ("digital_level", "count", 1, 4, True),
-    ("global_rank", "count", 1, None, True),
-    ("niche_rank_domestic", "count", 1, None, True),
-    ("award_rank", "count", 1, None, True),
+    ("global_rank", "count", 1, 1e6, True),
+    ("niche_rank_domestic", "count", 1, 1e6, True),
+    ("award_rank", "count", 1, 1e6, True),
     ("years_in_niche", "number", 0, 200, False),
     ("years_in_field", "number", 0, 200, False),
     ("platform_score", "number", 0, 100, False),
     ("platform_score_prev", "number", 0, 100, False),
     ("local_points", "number", 0, 15, False),
-    ("net_profit", "money", None, None, False),
-    ("revenue", "money", 0, None, False),
+    ("net_profit", "money", -1e8, 1e8, False),
+    ("revenue", "money", 0, 1e8, False),
 ])
 def test_kinds_and_bounds(name, kind, lo, hi, integer):
     """Special bounds from the brief."""
@@ -141,10 +142,19 @@ def test_kinds_and_bounds(name, kind, lo, hi, integer):
 
 
 def test_counts_are_non_negative_integers():
-    """Every count is an integer with a lower bound of at least 0."""
+    """Every count is an integer with a lower bound of at least 0 and an upper bound of at most a million."""
     for spec in REGISTRY:
         if spec.kind == "count":
             assert spec.integer and spec.lo is not None and spec.lo >= 0, spec.name
+            assert spec.hi is not None and spec.hi <= 1e6, spec.name
+
+
+def test_every_amount_and_count_has_a_plausible_ceiling():
+    """No numeric field is unbounded: a typo such as R&D of 1e30 is refused, not scored."""
+    for spec in REGISTRY:
+        if spec.kind in fields.NUMERIC_KINDS:
+            assert spec.lo is not None and spec.hi is not None, spec.name
+            assert -1e8 <= spec.lo < spec.hi <= 1e8, spec.name
 
 
 @pytest.mark.parametrize(("name", "choices"), [

@@ -84,13 +84,21 @@ _UNITS = {
 }
 
 
+# Plausibility ceilings: a value beyond them is a typo (a wrong unit, extra zeros), not a firm.
+# 1e8 万元 is 1 万亿 CNY (one trillion): more than any SME, little giant or single champion reports as
+# revenue, assets or R&D; net profit and net assets get the same bound on both sides.
+MONEY_MAX = 1e8
+# A million staff, patents, IP rights, standards, citations or a market rank of a million: no SME gets near.
+COUNT_MAX = 1e6
+
+
 def _f(name, kind, group, unit, label_zh, label_en, help_zh, help_en, **extra):
-    """Build a FieldSpec with the kind's default bounds (money and counts >= 0, pct 0-100)."""
+    """Build a FieldSpec with the kind's default bounds (money 0 to MONEY_MAX, counts 0 to COUNT_MAX, pct 0-100)."""
     defaults = {}
-    if kind in ("money", "count"):
-        defaults["lo"] = 0.0
+    if kind == "money":
+        defaults.update(lo=0.0, hi=MONEY_MAX)
     if kind == "count":
-        defaults["integer"] = True
+        defaults.update(lo=0.0, hi=COUNT_MAX, integer=True)
     if kind == "pct":
         defaults.update(lo=0.0, hi=100.0)
     defaults.update(extra)
@@ -206,7 +214,7 @@ _FINANCE = (
     _f("net_profit", "money", "finance", "wan", "上年度净利润", "Net profit, year t",
        "利润表“净利润”，亏损填负数。" + _T_ZH + _AUDIT_ZH,
        "Net profit from the income statement; enter a loss as a negative number. " + _T_EN + " " + _AUDIT_EN,
-       lo=None),
+       lo=-MONEY_MAX),
     _f("total_assets", "money", "finance", "wan", "上年末资产总额", "Total assets, end of year t",
        "资产负债表“资产总计”（上年末）。" + _AUDIT_ZH, "Total assets at the end of year t. " + _AUDIT_EN),
     _f("total_costs", "money", "finance", "wan", "上年度成本费用支出总额", "Total costs and expenses, year t",
@@ -489,7 +497,7 @@ _HNTE = (
        + _HNTE_EN),
     *(_f(name, "money", "hnte", "wan", f"{yzh}末净资产", f"Net assets, end of {yen}",
          f"{yzh}末净资产（所有者权益）。{_T_ZH}{_AUDIT_ZH}",
-         f"Net assets (owners' equity) at the end of {yen}. {_T_EN} {_AUDIT_EN}", lo=None)
+         f"Net assets (owners' equity) at the end of {yen}. {_T_EN} {_AUDIT_EN}", lo=-MONEY_MAX)
       for name, yzh, yen in (("net_assets", "上年度", "year t"), ("net_assets_prev", "t-1 年", "year t-1"),
                              ("net_assets_prev2", "t-2 年", "year t-2"))),
     _f("tech_transfers_3y", "count", "hnte", "items", "近三年科技成果转化数", "Technology transfers, last 3 years",

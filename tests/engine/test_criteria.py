@@ -21,10 +21,10 @@ from webapp.engine.assess import assess
 # How to put a metric at a value through the input fields (test machinery, not rules). For a criterion scored
 # as the better of two measures (S22-11, T-S2) the other measure is held at 0 points.
 SETTERS = {
-    "rd_ratio": lambda v: {"revenue": 10000.0, "rd_expense": v * 10000, "total_costs": 1e9},
+    "rd_ratio": lambda v: {"revenue": 10000.0, "rd_expense": v * 10000, "total_costs": 1e8},
     "rd_ratio_small": lambda v: {"revenue": 900.0, "main_revenue": 800.0, "rd_expense": v * 900},  # R&D < 100万
     "rd_expense": lambda v: {"rd_expense": v, "revenue": 1e6},                                     # ratio < 0.1%
-    "rd_cost_ratio": lambda v: {"total_costs": 10000.0, "rd_expense": v * 10000, "revenue": 1e9},
+    "rd_cost_ratio": lambda v: {"total_costs": 10000.0, "rd_expense": v * 10000, "revenue": 1e8},
     "main_share": lambda v: {"revenue": 10000.0, "main_revenue": v * 10000},
     "main_growth": lambda v: {"main_revenue_prev": 1000.0, "main_revenue": (1 + v) * 1000, "revenue": 1e6},
     "main_growth_avg2": lambda v: {"main_revenue_prev2": 1000.0, "main_revenue_prev": (1 + v) * 1000,

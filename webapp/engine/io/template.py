@@ -67,8 +67,8 @@ def _help_frame() -> pd.DataFrame:
             return "是/否, true/false, yes/no, 1/0"
         if spec.kind == "text":
             return ""
-        lo = "" if spec.lo is None else f"{spec.lo:g}"
-        hi = "" if spec.hi is None else f"{spec.hi:g}"
+        lo, hi = ("" if bound is None else f"{bound:,.0f}" if float(bound).is_integer() else f"{bound:g}"
+                  for bound in (spec.lo, spec.hi))
         return f"{lo} – {hi}" + ("（整数 / whole number）" if spec.integer else "")
 
     return pd.DataFrame({
