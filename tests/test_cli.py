@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -223,3 +225,40 @@ def test_batch_readiness_columns(runner, tmp_path):
     assert runner.invoke(main, ["batch", str(src), "-o", str(out), "--top-actions", "no"]).exit_code == 0
     got = pd.read_csv(out)
     assert 0 <= got.loc[0, "little_giant_readiness"] <= 1 and pd.isna(got.loc[1, "little_giant_readiness"])
+
+
+@pytest.mark.parametrize(("value", "rule"), [
+    (1e30, "max"), ("NaN", "number"), ("nan", "number"), ("Infinity", "number"), ("-inf", "number"),
+    (float("nan"), "number"), (float("inf"), "number"), (float("-inf"), "number"),
+])
+def test_assess_refuses_implausible_nan_and_infinite_values(runner, profile_file, value, rule):
+    """R&D of 1e30 is refused (max), not scored; NaN and Infinity, as text or as the bare JSON tokens that
+    json.dumps writes for float("nan") and float("inf"), are refused (number), never read as unknown."""
+    path = profile_file(rd_expense=value, revenue=1000, main_revenue=900)
+    if isinstance(value, float) and not math.isfinite(value):  # written as the bare token NaN or Infinity
+        assert any(token in Path(path).read_text(encoding="utf-8") for token in ("NaN", "Infinity"))
+    res = runner.invoke(main, ["assess", path, "--lang", "en"])
+    assert res.exit_code == 2 and res.stdout == ""
+    assert any(line.startswith(f"rd_expense [{rule}]") and "rd_expense" in line.split(":", 1)[1]
+               for line in res.stderr.splitlines()), res.stderr
+
+
+def test_batch_refuses_implausible_nan_and_infinite_cells(runner, tmp_path):
+    """In a CSV batch, 1e30, NaN and Infinity cells fill that row's errors cell naming the field and rule; the
+    other rows are still assessed, and an empty cell stays unknown."""
+    rows = [make_profile(firm_name="A", rd_expense="1e30", revenue=1000, main_revenue=900), make_profile(firm_name="B"),
+            make_profile(firm_name="C", revenue="NaN"), make_profile(firm_name="D", employees="Infinity"),
+            make_profile(firm_name="E", rd_expense=None)]
+    src = tmp_path / "in.csv"
+    pd.DataFrame(rows).to_csv(src, index=False, encoding="utf-8-sig")
+    out = tmp_path / "out.csv"
+    res = runner.invoke(main, ["batch", str(src), "-o", str(out), "--rules", "SME-2026", "--lang", "en"])
+    assert res.exit_code == 0, res.stderr
+    got = pd.read_csv(out, dtype={"errors": str}, keep_default_na=False)
+    assert list(got["firm_name"]) == ["A", "B", "C", "D", "E"]
+    assert got.loc[0, "errors"] == ("rd_expense: R&D expense, year t (rd_expense): must be at most 100,000,000 "
+                                    "(10k CNY), got '1e30'")
+    assert got.loc[2, "errors"].startswith("revenue: ") and "expected a number, got 'NaN'" in got.loc[2, "errors"]
+    assert got.loc[3, "errors"].startswith("employees: ") and "got 'Infinity'" in got.loc[3, "errors"]
+    assert got.loc[[0, 2, 3], "tier"].eq("").all()
+    assert got.loc[[1, 4], "errors"].eq("").all() and got.loc[[1, 4], "tier"].ne("").all()

@@ -57,21 +57,22 @@ def main():
 def assess(profile, rules, as_of, mode, fmt, lang, cohort_ids, pdf_path):
     """Assess one firm from a JSON file of canonical fields."""
     from webapp.engine.assess import assess as run_assessment
+    from webapp.engine.io.inputs import profiles_from_records, unknown_key_warnings
     from webapp.reports.text import render_text
 
     doc = _read_profile(profile, lang)
-    unknown = [k for k in doc if k not in fields.FIELDS]
-    frame = pd.DataFrame([{k: v for k, v in doc.items() if k in fields.FIELDS}], dtype=object)
+    warnings = unknown_key_warnings(doc)
+    frame = profiles_from_records([{k: v for k, v in doc.items() if k in fields.FIELDS}])
     try:
         result = run_assessment(frame, rules=rules, as_of=as_of, mode=mode, first_line=1, extra_cohorts=cohort_ids)
     except ValueError as exc:
         raise InputProblem([f"--cohort: {exc}"]) from None
     if len(result.errors):
         raise InputProblem(_error_lines(result.errors, lang, with_row=False))
-    for key in unknown:
-        click.echo(f"warning: {key}: not a GiantStep field, ignored", err=True)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     out = result.to_dict(0, advice=True)
-    out["warnings"] = [f"{k}: not a GiantStep field, ignored" for k in unknown]
+    out["warnings"] = warnings
     if pdf_path:
         from webapp.reports.pdf import render_pdf
 

@@ -92,10 +92,11 @@ def test_same_index_and_empty_frames():
     assert clean.shape == (0, len(REGISTRY)) and errors.empty
 
 
-@pytest.mark.parametrize("cell", ["", "   ", None, np.nan, "nan", "NULL", "N/A", "未知", "\u3000"])
+@pytest.mark.parametrize("cell", ["", "   ", None, np.nan, "NULL", "N/A", "未知", "\u3000"])
 @pytest.mark.parametrize("name", ["revenue", "net_profit", "employees", "debt_ratio_pct", "hnte", "sector"])
 def test_unknown_cells(name, cell):
-    """Empty, whitespace, None, NaN and null words mean unknown: no error, NaN in clean."""
+    """Empty, whitespace, None, a missing (NaN) cell and null words mean unknown: no error, NaN in clean. The
+    text "nan" is not among them (see INVALID_CELLS)."""
     frame = one_row()
     frame[name] = pd.Series([cell], dtype=object)
     clean, errors = validate_profiles(frame)
@@ -292,8 +293,22 @@ def test_odd_objects_in_cells():
                                     "hnte": object(), "firm_name": 42}])
     clean, errors = validate_profiles(frame)
     assert errors[["field", "rule"]].values.tolist() == [
-        ["sector", "enum"], ["revenue", "number"], ["hnte", "bool"]]
-    assert clean.loc[0, "employees"] == 1e30 and clean.loc[0, "firm_name"] == "42"
+        ["sector", "enum"], ["revenue", "number"], ["employees", "max"], ["hnte", "bool"]]
+    assert pd.isna(clean.loc[0, "employees"]) and clean.loc[0, "firm_name"] == "42"
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf"), np.float64("nan"), "NaN",
+                                   "Infinity", "-inf"])
+def test_records_refuse_nan_and_infinity(value):
+    """A JSON NaN or Infinity (Python's json reads the bare tokens as floats) is refused like the text "inf",
+    never read as a missing value; only None or an absent key is unknown."""
+    frame = profiles_from_records([make_profile(revenue=value, net_profit=None),
+                                   {k: v for k, v in make_profile().items() if k != "revenue"}])
+    clean, errors = validate_profiles(frame)
+    assert errors[["row", "field", "rule"]].values.tolist() == [[2, "revenue", "number"]]
+    assert "revenue" in errors.loc[0, "message_zh"] and "revenue" in errors.loc[0, "message_en"]
+    assert clean["revenue"].isna().all() and pd.isna(clean.loc[0, "net_profit"])
+    assert clean.loc[1, "net_profit"] == make_profile()["net_profit"]
 
 
 @pytest.mark.parametrize("dtype", ["str", "string[python]", "string[pyarrow]", "category", object])

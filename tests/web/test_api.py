@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.factories import make_profile
@@ -97,3 +99,41 @@ def test_api_is_csrf_exempt_and_rate_limited(app_config, tmp_path):
     client = app.test_client()
     codes = [client.post("/api/v1/whatif", json={"profile": make_profile()}).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize(("body", "field", "rule"), [
+    ('"rd_expense": 1e30, "revenue": 1000, "main_revenue": 900', "rd_expense", "max"),
+    ('"rd_expense": NaN', "rd_expense", "number"),
+    ('"rd_expense": Infinity', "rd_expense", "number"),
+    ('"rd_expense": -Infinity', "rd_expense", "number"),
+    ('"rd_expense": "NaN"', "rd_expense", "number"),
+    ('"rd_expense": "nan"', "rd_expense", "number"),
+    ('"employees": "Infinity"', "employees", "number"),
+    ('"employees": "-inf"', "employees", "number"),
+])
+def test_implausible_nan_and_infinite_values_are_refused(client, body, field, rule):
+    """1e30 is refused (max); NaN and Infinity, as text or as the bare tokens Python's json module reads, are
+    refused (number) like in the CLI, never taken as unknown."""
+    given = ("rd_expense", "revenue", "main_revenue", "employees")
+    profile = {k: v for k, v in make_profile().items() if k not in given}
+    text = '{"profile": {' + body + ", " + json.dumps(profile, ensure_ascii=False)[1:] + "}"
+    response = client.post("/api/v1/assess", data=text.encode(), content_type="application/json")
+    assert response.status_code == 400
+    errors = response.get_json()["error"]["errors"]
+    assert [(e["field"], e["rule"]) for e in errors] == [(field, rule)]
+    assert field in errors[0]["message_zh"] and field in errors[0]["message_en"]
+
+
+def test_null_is_unknown(client):
+    """Only null or an absent key means unknown."""
+    response = client.post("/api/v1/assess", json={"profile": make_profile(rd_expense=None)})
+    assert response.status_code == 200
+
+
+def test_unknown_keys_are_warned_like_the_cli(client):
+    """A misspelt key is ignored with the CLI's warning text in ``warnings``; the request still succeeds."""
+    response = client.post("/api/v1/assess", json={"profile": {**make_profile(), "rd_expence": 5, "revnue": 1}})
+    assert response.status_code == 200
+    assert response.get_json()["warnings"] == ["rd_expence: not a GiantStep field, ignored",
+                                               "revnue: not a GiantStep field, ignored"]
+    assert client.post("/api/v1/assess", json={"profile": make_profile()}).get_json()["warnings"] == []

@@ -165,3 +165,18 @@ def test_insight_sections_render_when_keys_present(client, monkeypatch):
     html = client.get("/assess/result").text
     assert "42%" in html and "上年度研发费用" in html
     assert html.count("<svg") >= 2 and 'class="not-yet"' not in html  # engine benchmarks and advice
+
+
+@pytest.mark.parametrize(("name", "cell", "message"), [
+    ("rd_expense", "1e30", "不能大于 100,000,000 万元"),
+    ("rd_expense", "NaN", "应为数字，收到 &#39;NaN&#39;"),
+    ("revenue", "Infinity", "应为数字，收到 &#39;Infinity&#39;"),
+    ("employees", "-inf", "应为数字，收到 &#39;-inf&#39;"),
+])
+def test_implausible_nan_and_infinite_values_beside_the_field(client, name, cell, message):
+    """The form refuses 1e30, NaN and Infinity like the CLI and the API, beside the field."""
+    response = client.post("/assess", data=form_data(make_profile(**{name: cell})))
+    assert response.status_code == 400
+    html = response.text
+    field_block = html[html.index(f'id="{name}"') - 400: html.index(f'id="{name}"') + 900]
+    assert message in field_block, field_block

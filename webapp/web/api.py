@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from webapp import fields
+from webapp.engine.io.inputs import unknown_key_warnings
 from webapp.web import services
 from webapp.web.errors import error_response
 from webapp.web.extensions import limiter
@@ -24,12 +25,13 @@ def _json_error(exc: HTTPException):
 
 @bp.post("/assess")
 def assess():
-    """Assess one firm: ``{"profile": {...}, "rules"?, "as_of"?, "mode"?}`` -> the result contract."""
+    """Assess one firm: ``{"profile": {...}, "rules"?, "as_of"?, "mode"?}`` -> the result contract, plus
+    ``warnings``: one line per profile key that is not a registry field (ignored, as the CLI does)."""
     profile, options = _read_request()
     outcome = services.assess_profile(profile, **options)
     if outcome.result is None:
         return _invalid(outcome)
-    return outcome.result
+    return {**outcome.result, "warnings": unknown_key_warnings(profile)}
 
 
 @bp.post("/whatif")

@@ -21,7 +21,7 @@ from webapp.engine.advice.advise import advise
 from webapp.engine.advice.data import AdviceData
 from webapp.engine.assess import assess
 from webapp.engine.cohorts.store import CohortSet
-from webapp.engine.io.inputs import validate_profiles
+from webapp.engine.io.inputs import profiles_from_records, validate_profiles
 from webapp.engine.readiness.model import ReadinessModel
 from webapp.engine.rules.rulebook import RuleBook
 from webapp.reports.pdf import render_pdf as _render_pdf
@@ -97,8 +97,14 @@ def _to_float(value):
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, int | float):
-        return float(value)
-    return str(value)  # text such as "8,000": left for the engine to parse or reject
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond float range
+            return str(value)
+        if math.isfinite(number):
+            return number
+    # text such as "8,000", and NaN or infinity as "nan"/"inf": left for the engine to parse or reject
+    return str(float(value)) if isinstance(value, float) else str(value)
 
 
 def clean_profile(clean: pd.DataFrame, i: int = 0) -> dict:
@@ -121,7 +127,7 @@ def clean_profile(clean: pd.DataFrame, i: int = 0) -> dict:
 def validate(raw: dict) -> tuple[dict, pd.DataFrame]:
     """Validate one profile of raw values (form strings or JSON); return the clean profile and the errors."""
     known = {k: v for k, v in raw.items() if k in fields.FIELDS}
-    frame = pd.DataFrame([known], dtype=object) if known else pd.DataFrame(index=pd.RangeIndex(1))
+    frame = profiles_from_records([known]) if known else pd.DataFrame(index=pd.RangeIndex(1))
     clean, errors = validate_profiles(frame, first_line=1)
     return clean_profile(clean), errors
 

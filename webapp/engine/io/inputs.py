@@ -76,19 +76,35 @@ def _resolve_header(column, aliases: dict[str, str]) -> str | None:
 
 
 def profiles_from_records(records: list[dict]) -> pd.DataFrame:
-    """Turn JSON objects (one per firm) into a profiles frame, values kept exactly as given.
+    """Turn JSON objects (one per firm) into a profiles frame, values kept as given.
 
     Parameters
     ----------
     records : list of dict
-        One mapping per firm, keyed by canonical field names.
+        One mapping per firm, keyed by canonical field names. None or an absent key is unknown. A float
+        NaN or infinity (Python's json module reads the bare tokens NaN and Infinity as such) becomes its
+        text ("nan", "inf", "-inf"), so :func:`validate_profiles` refuses it (rule ``number``) instead of
+        reading the NaN as a missing cell.
 
     Returns
     -------
     pandas.DataFrame
         One row per record, object dtype, ready for :func:`validate_profiles`.
     """
-    return pd.DataFrame(list(records), dtype=object)
+    return pd.DataFrame([{key: _non_finite_as_text(value) for key, value in record.items()}
+                         for record in records], dtype=object)
+
+
+def _non_finite_as_text(value):
+    """A float NaN or infinity as its text; any other value unchanged."""
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        return str(float(value))
+    return value
+
+
+def unknown_key_warnings(keys) -> list[str]:
+    """The warning for each key that is not a registry field: ``"<key>: not a GiantStep field, ignored"``."""
+    return [f"{key}: not a GiantStep field, ignored" for key in keys if key not in FIELDS]
 
 
 def validate_profiles(frame: pd.DataFrame, *, first_line: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -102,7 +118,10 @@ def validate_profiles(frame: pd.DataFrame, *, first_line: int = 2) -> tuple[pd.D
         dtypes; numeric and bool columns skip text parsing. Text numbers may use thousands
         separators ("1,234.5", "1 234"), full-width digits, and "%" in pct fields; booleans
         accept true/false, 是/否, yes/no, y/n, 1/0, 有/无; enums the code or its zh/en label.
-        Empty or whitespace text, None, NaN and words such as "NA" or "未知" mean *unknown*.
+        Empty or whitespace text, None, a missing (NaN) cell and words such as "NA" or "未知" mean
+        *unknown*; the texts "NaN", "inf" and "Infinity" and an infinite number are refused (rule
+        ``number``). JSON records go through :func:`profiles_from_records`, which keeps a float NaN
+        apart from a missing cell.
         Columns not in the registry are ignored; registry fields missing from the frame are
         all unknown.
     first_line : int, default 2
@@ -297,7 +316,7 @@ def _format_numbers(values: np.ndarray) -> np.ndarray:
 
 def _bound_text(value: float, unit: str, lang: str) -> str:
     """A bound with its unit: '0 万元', '0 (10k CNY)', '100%'."""
-    number = f"{value:g}"
+    number = f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"  # 100,000,000, not 1e+08
     if not unit or unit == "%":
         return number + unit
     return f"{number} {unit}" if lang == "zh" else f"{number} ({unit})"

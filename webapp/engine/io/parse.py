@@ -1,6 +1,7 @@
 """Cell text to numbers, booleans, enum codes and clean text: the parsers behind validate_profiles.
 
-Empty or whitespace-only text, missing cells and words such as "NA" or "未知" mean *unknown*.
+Empty or whitespace-only text, missing cells and words such as "NA" or "未知" mean *unknown*. The texts "NaN",
+"inf" and "Infinity" are not numbers a firm can have: like "abc" they are refused (rule ``number``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import pyarrow.compute as pc
 
 from webapp.fields import FieldSpec, header_key
 
-# Words that mean "unknown" in a cell, besides empty or whitespace-only text.
-_NULL_TOKENS = ("nan", "none", "null", "na", "n/a", "#n/a", "未知", "不详")
+# Words that mean "unknown" in a cell, besides empty or whitespace-only text. Not "nan": a NaN is refused
+# like "inf", whether typed or written by a program (json.dumps writes NaN for float("nan")).
+_NULL_TOKENS = ("none", "null", "na", "n/a", "#n/a", "未知", "不详")
 _BOOL_WORDS = {
     "true": 1.0, "false": 0.0, "t": 1.0, "f": 0.0, "yes": 1.0, "no": 0.0, "y": 1.0, "n": 0.0,
     "1": 1.0, "0": 0.0, "1.0": 1.0, "0.0": 0.0, "是": 1.0, "否": 0.0, "有": 1.0, "无": 0.0,
