@@ -168,9 +168,9 @@ def _binop(op: ast.operator, a: Interval, b: Interval) -> Interval:
         return _hull(c)
     if isinstance(op, ast.Div):
         out = _hull([_div(a.lo, b.lo), _div(a.lo, b.hi), _div(a.hi, b.lo), _div(a.hi, b.hi)])
-        # A denominator that may be either side of 0 (an unknown net asset figure) can make the quotient any
-        # number: the endpoints' quotients alone would understate it.
-        straddles = (b.lo < 0) & (b.hi > 0) & ~((a.lo == 0) & (a.hi == 0))
+        # A denominator that may be negative and reach 0 (an unknown net asset figure, min(d, 0)) can make the
+        # quotient any number: the endpoints' quotients alone would understate it.
+        straddles = (b.lo < 0) & (b.hi >= 0) & ~((a.lo == 0) & (a.hi == 0))
         if np.any(straddles):
             out = Interval(np.where(straddles, -np.inf, out.lo), np.where(straddles, np.inf, out.hi))
         return out
@@ -195,7 +195,8 @@ def _compare(op: ast.cmpop, a: Interval, b: Interval) -> Interval:
     elif isinstance(op, ast.Lt):
         lo, hi = a.hi < b.lo - _tol(b.lo), a.lo < b.hi - _tol(b.hi)
     elif isinstance(op, ast.Eq | ast.NotEq):
-        point = a.known & b.known & (np.abs(a.lo - b.lo) <= _tol(b.lo))
+        with np.errstate(invalid="ignore"):  # inf - inf: equal infinities are caught by the == test
+            point = a.known & b.known & ((a.lo == b.lo) | (np.abs(a.lo - b.lo) <= _tol(b.lo)))
         overlap = (a.lo <= b.hi + _tol(b.hi)) & (b.lo <= a.hi + _tol(a.hi))
         lo, hi = point, overlap
         if isinstance(op, ast.NotEq):
