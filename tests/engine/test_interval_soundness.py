@@ -11,16 +11,16 @@ intervals of their inputs, and at random points inside those intervals (point in
   tolerance of 1e-9, ``**`` with a known exponent on a base clipped at 0). Without this second check a
   mistake made alike at points and over intervals (``or`` computed as ``and``) would go unseen.
 
-Denominators are drawn from non-negative expressions (which may be, or contain, 0), as every ratio of the
-rule tables is (revenue, employees, total costs, earlier years' revenue). A denominator whose interval
-straddles 0 (net assets may be negative) makes the quotient unbounded: see the test at the end.
+Denominators are non-negative expressions (which may be, or contain, 0), as most ratios of the rule tables are
+(revenue, employees, total costs), or any number, as net assets may be negative: a denominator that may be 0
+from either side makes the quotient unbounded (see also the tests at the end).
 
 Each example checks DRAWN + SEEDED expressions at ROWS points each. At EXAMPLES examples (about two seconds a
-test) the two checks together caught each of nineteen faults planted in the engine by hand while this file
-was written (a missing product or quotient candidate, a swapped ``not``, a one-sided ``if``, a comparison
-bound from the wrong end, ``or`` computed as ``and``, an unknown enum class left out, a wrong floor, min,
-mean or unary minus, x / 0 = 0); a twentieth, ``**`` without clipping its base at 0, changes nothing on the
-non-negative bases the language allows.
+test) the two checks together caught each of twenty faults planted in the engine by hand while this file was
+written (a missing product or quotient candidate, a swapped ``not``, a one-sided ``if``, a comparison bound
+from the wrong end, ``or`` computed as ``and``, an unknown enum class left out, a wrong floor, min, mean or
+unary minus, x / 0 = 0, the endpoint hull for a denominator either side of 0); one more, ``**`` without
+clipping its base at 0, changes nothing on the non-negative bases the language allows.
 """
 
 from __future__ import annotations
@@ -79,8 +79,8 @@ def build(pick, kind: str = "number", depth: int = MAX_DEPTH) -> str:
         return sub("nonneg" if rule == "nonneg" else "boolean")
     if rule in ("+", "-", "*"):
         return f"({sub()} {rule} {sub()})"
-    if rule == "/":
-        return f"({sub()} / {sub('nonneg')})"
+    if rule == "/":   # in a "number", the denominator may also be negative, or either side of 0
+        return f"({sub()} / {sub('nonneg' if kind == 'nonneg' else pick(('nonneg', 'number')))})"
     if rule == "**":
         return f"({sub('nonneg')} ** {pick(('0.5', '2'))})"   # a known exponent on a base >= 0
     if rule == "neg":
