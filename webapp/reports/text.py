@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from webapp import fields
 from webapp.engine import defaults
+from webapp.engine.advice.format import direction_word
 from webapp.engine.advice.hnte import hnte_brief, score_text
 from webapp.engine.rules.rulebook import RuleBook
 
@@ -49,15 +50,21 @@ def describe_item(item: dict, lang: str) -> str:
         return f"{label}: {w['missing']} {', '.join(item.get('missing') or [name])}"
     unit = item.get("unit", "")
     if unit == "enum":
-        return f"{label} = {item['value']} ({item['op']} {', '.join(item['threshold'])})"
+        required = ", ".join(item["threshold"])
+        return f"{label} = {item['value']} ({direction_word(item, lang)} {item['op']} {required})"
     value, threshold = format_amount(item["value"], unit, lang), format_amount(item["threshold"], unit, lang)
     text = f"{label} {value} {item['op']} {threshold}"
+    if unit == "bool" and item.get("value") != item.get("threshold"):
+        return f"{text} ({direction_word(item, lang)} {threshold})"
     if item.get("distance"):
+        points = " 个百分点" if lang == "zh" else " percentage points"
         if unit == "ratio":
-            dist = f"{item['distance'] * 100:.2f}" + (" 个百分点" if lang == "zh" else " percentage points")
+            dist = f"{item['distance'] * 100:.2f}" + points
+        elif unit == "pct":
+            dist = f"{item['distance']:.2f}".rstrip("0").rstrip(".") + points
         else:
             dist = format_amount(item["distance"], unit, lang)
-        text += f" ({w['need']} {dist}"
+        text += f" ({direction_word(item, lang)} {dist}"
         lever = item.get("lever")
         if lever:
             text += f"; {fields.label(lever['field'], lang)} +{format_amount(lever['amount'], lever['unit'], lang)}"

@@ -46,7 +46,7 @@ def _xlsx(record, lang: str) -> bytes:
     view = present.result_view(record.result, lang)
     for tier in view["tiers"]:
         for c in tier["criteria"]:
-            gap = "; ".join(_gap_text(g) for g in c["gap"])
+            gap = "; ".join(_gap_text(g, lang) for g in c["gap"])
             checks.append((tier["name"], c["id"], c["name"], _STATUS[lang][c["status"]], c["value"], c["points"],
                            c["max_points"], gap))
     for ws in (sheet, checks):
@@ -65,10 +65,15 @@ def _cell(value):
     return value
 
 
-def _gap_text(g: dict) -> str:
+_DIRECTION = {"zh": {"below_min": "还差", "above_max": "超出"},
+              "en": {"below_min": "short by", "above_max": "exceeds by"}}
+
+
+def _gap_text(g: dict, lang: str) -> str:
     parts = [g["label"]]
     if g["value"] or g["target"]:
         parts.append(f"{g['value'] or '?'} {g['target'] or ''}".strip())
     if g["distance"]:
-        parts.append(f"+{g['distance']}")
+        word = _DIRECTION[lang].get(g.get("direction") or "below_min", _DIRECTION[lang]["below_min"])
+        parts.append(f"({word} {g['distance']})")
     return " ".join(parts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from webapp import fields
+from webapp.engine.advice.format import direction_of
 from webapp.web import services
 from webapp.web.i18n import field_unit, fmt_number, fmt_value, localized
 
@@ -134,6 +135,7 @@ def gap_line(item: dict, lang: str) -> dict:
     unit = item.get("unit")
     label = localized(item, "label", lang) or item.get("metric") or item.get("condition", "")
     line = {"label": label, "value": None, "target": None, "distance": None, "lever": None,
+            "direction": direction_of(item),
             "missing": [fields.label(m, lang) for m in item.get("missing", []) if m in fields.FIELDS]}
     metric, op = item.get("metric"), item.get("op", "")
     if item.get("threshold") is not None:
@@ -145,7 +147,10 @@ def gap_line(item: dict, lang: str) -> dict:
         dist = item["distance"]
         points = fmt_number(dist * 100)
         words = "个百分点" if lang == "zh" else ("percentage point" if points == "1" else "percentage points")
-        line["distance"] = f"{points} {words}" if unit == "ratio" else fmt_value(dist, unit, lang)
+        if unit == "pct":
+            points = fmt_number(dist)
+            words = "个百分点" if lang == "zh" else ("percentage point" if points == "1" else "percentage points")
+        line["distance"] = f"{points} {words}" if unit in ("ratio", "pct") else fmt_value(dist, unit, lang)
     lever = item.get("lever")
     if lever and lever.get("field") in fields.FIELDS:
         line["lever"] = f"{fields.label(lever['field'], lang)} +{fmt_value(lever['amount'], lever.get('unit'), lang)}"

@@ -171,7 +171,8 @@ class ActionPlanner:
         if kind not in ("class1_ip", "class2_ip", "quality", "standards", "rd_institution", "years", "local"):
             return []
         now = number(sc.get("value")) or 0.0
-        return [{"metric": name, "value": sc.get("value"), "op": ">=", "threshold": now + 1, "distance": 1.0,
+        return [{"metric": name, "value": sc.get("value"), "op": ">=", "direction": "below_min",
+                 "threshold": now + 1, "distance": 1.0,
                  "points": (sc.get("points_min") or 0) + gap["points_to_gain"], "unit": _unit(name, ""),
                  **{f"label_{lang}": fields.label(name, lang) for lang in LANGS}}]
 

@@ -17,6 +17,30 @@ _WORDS = {
 }
 
 
+_DIRECTION_WORDS = {
+    "below_min": {"zh": "还差", "en": "short by"},
+    "above_max": {"zh": "超出", "en": "exceeds by"},
+    "not_equal": {"zh": "要求", "en": "required"},
+}
+
+
+def direction_of(item: Mapping) -> str:
+    """The direction of a gap item (``below_min``, ``above_max``, ``not_equal``); read from ``op`` if absent."""
+    if item.get("direction") in _DIRECTION_WORDS:
+        return item["direction"]
+    op = item.get("op")
+    if op in (">=", ">"):
+        return "below_min"
+    if op in ("<=", "<"):
+        return "above_max"
+    return "not_equal"
+
+
+def direction_word(item: Mapping, lang: str) -> str:
+    """How a gap's distance reads: 还差 / short by, 超出 / exceeds by, or 要求 / required."""
+    return _DIRECTION_WORDS[direction_of(item)][lang]
+
+
 def _trim(x: float, digits: int) -> str:
     """Fixed decimals without trailing zeros: 3.0 -> "3", 12.50 -> "12.5"."""
     text = f"{x:,.{digits}f}"

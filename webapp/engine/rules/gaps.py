@@ -77,7 +77,7 @@ class GapFinder:
             threshold = float(node.comparators[0].value)
             value = _num(self.env.point(name)[i]) if name not in self.env.evaluator.enums else None
             item.update(metric=name, op=op, threshold=threshold, value=value, unit=self.unit(name),
-                        **self.labels(name))
+                        direction=direction(op), **self.labels(name))
             if value is not None:
                 dist = threshold - value if op in (">=", ">") else value - threshold
                 item["distance"] = max(dist, 0.0)
@@ -90,11 +90,11 @@ class GapFinder:
             right = node.comparators[0]
             classes = [e.value for e in right.elts] if isinstance(right, ast.Tuple | ast.List) else [right.value]
             current = self.env.clean[name].iloc[i]
-            item.update(metric=name, op=_OPS[type(node.ops[0])], threshold=classes,
+            item.update(metric=name, op=_OPS[type(node.ops[0])], threshold=classes, direction="not_equal",
                         value=None if _unknown(current) else str(current), unit="enum", **self.labels(name))
         elif isinstance(node, ast.Name):
             item.update(metric=node.id, op="==", threshold=1.0, value=_num(self.env.point(node.id)[i]),
-                        unit="bool", **self.labels(node.id))
+                        unit="bool", direction="not_equal", **self.labels(node.id))
         return item
 
     def labels(self, name: str) -> dict:
@@ -201,12 +201,22 @@ class GapFinder:
             op = "<=" if b.at_most else ">="
             item = {"condition": f"{name} {op} {edge:g}", "metric": name, "op": op, "threshold": edge,
                     "value": v, "unit": self.unit(name), "points": pts, "missing": [], **self.labels(name),
+                    "direction": direction(op),
                     "distance": max(v - edge if b.at_most else edge - v, 0.0)}
             lever = None if b.at_most else self.lever(name, edge, i)
             if lever:
                 item["lever"] = lever
             out["items"].append(item)
         return out
+
+
+def direction(op: str) -> str:
+    """Which way a gap runs: ``below_min`` (the value must rise), ``above_max`` (it must fall), ``not_equal``."""
+    if op in (">=", ">"):
+        return "below_min"
+    if op in ("<=", "<"):
+        return "above_max"
+    return "not_equal"
 
 
 def _names(node: ast.expr) -> frozenset[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from reportlab.platypus import CondPageBreak
 
 from webapp import fields
-from webapp.engine.advice.format import format_choice
+from webapp.engine.advice.format import direction_word, format_choice
 from webapp.reports.sections.common import Ctx, gap, table
 from webapp.reports.styles import INK, STATUS_COLOURS
 
@@ -83,7 +83,7 @@ def gap_lines(ctx: Ctx, c: dict) -> list[str]:
             value, threshold = ctx.value(item["value"], unit), ctx.value(item.get("threshold"), unit)
         line = f"{label}: {value} {op} {threshold}"
         if item.get("distance"):
-            line += f" ({w['need']} {ctx.distance(item['distance'], unit)})"
+            line += f" ({direction_word(item, ctx.lang)} {ctx.distance(item['distance'], unit)})"
         if item.get("points") is not None:
             line += f" → {item['points']:g} {w['points']}"
         out.append(line)

@@ -1,0 +1,115 @@
+"""Gaps say which way: a ceiling is exceeded (超出), a floor is short (还差), a choice is required."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from tests.factories import make_profile
+from tests.web.helpers import add_client, register, save_assessment
+from webapp.cli import main
+from webapp.engine.assess import assess
+
+# Over the tech-SME revenue ceiling (T2: revenue <= 20000) by 6000, everything else in order.
+BIG = dict(revenue=26000.0, revenue_prev=20000.0, revenue_prev2=15000.0, main_revenue=24000.0,
+           main_revenue_prev=18000.0, main_revenue_prev2=14000.0, total_assets=15000.0,
+           rd_expense=1600.0, rd_expense_prev=1000.0, rd_expense_prev2=800.0)
+# Short of the 3% R&D ratio (200 / 8000 = 2.5%), with no clean record and no R&D institution.
+SHORT = dict(rd_expense=200.0, clean_record=False, rd_institution="none")
+
+
+def _items(result: dict, tier: str, crit: str) -> list[dict]:
+    for c in result["tiers"][tier]["criteria"]:
+        if c["id"] == crit:
+            return (c.get("gap") or {}).get("items", [])
+    raise AssertionError(f"{tier} {crit} not found")
+
+
+def _result(profile: dict, rules: str = "SME-2022") -> dict:
+    return assess(pd.DataFrame([profile], dtype=object), rules=rules, cohorts=False, model=False).to_dict(0)
+
+
+def test_ceiling_is_above_max_with_a_positive_distance():
+    """Revenue over the T2 ceiling: direction above_max, distance 6000 (non-negative)."""
+    items = _items(_result(make_profile(**BIG)), "tech_sme", "T2")
+    rev = [i for i in items if i.get("metric") == "revenue"]
+    assert len(rev) == 1
+    assert rev[0]["direction"] == "above_max" and rev[0]["distance"] == pytest.approx(6000.0)
+
+
+def test_floor_is_below_min_and_choices_are_not_equal():
+    """An R&D ratio under its floor is below_min; enum and yes/no conditions are not_equal."""
+    result = _result(make_profile(**SHORT))
+    rd = [i for i in _items(result, "innovative_sme", "I2") if i.get("metric") == "rd_ratio"][0]
+    assert rd["direction"] == "below_min" and rd["distance"] == pytest.approx(0.005)
+    assert [i["direction"] for i in _items(result, "tech_sme", "T3")] == ["not_equal"]
+    assert {i["direction"] for i in _items(result, "innovative_sme", "I-D3")} == {"not_equal"}
+    for tier in result["tiers"].values():
+        for c in tier["criteria"]:
+            for item in (c.get("gap") or {}).get("items", []):
+                assert item.get("direction") in ("below_min", "above_max", "not_equal"), item
+                assert item.get("distance") is None or item["distance"] >= 0
+
+
+def _cli_text(tmp_path, lang: str, **overrides) -> str:
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(make_profile(**overrides), ensure_ascii=False), encoding="utf-8")
+    res = CliRunner().invoke(main, ["assess", str(path), "--rules", "SME-2022", "--format", "text",
+                                    "--lang", lang])
+    assert res.exit_code == 0, res.output
+    return res.stdout
+
+
+def _line(text: str, needle: str) -> str:
+    lines = [ln for ln in text.splitlines() if needle in ln]
+    assert lines, f"{needle!r} not in output"
+    return lines[0]
+
+
+def test_text_output_says_which_way(tmp_path):
+    """The CLI text output says 超出 / exceeds by for the ceiling and never 还差 for it."""
+    zh = _cli_text(tmp_path, "zh", **BIG)
+    line = _line(zh, "上年度营业收入 26,000")
+    assert "超出 6,000" in line and "还差" not in line
+    en = _cli_text(tmp_path, "en", **BIG)
+    line = _line(en, "26,000.00 (10k CNY) <=")
+    assert "exceeds by 6,000" in line and "short by" not in line
+
+
+def test_text_output_gives_percentage_points(tmp_path):
+    """A ratio shortfall reads in percentage points, with 还差 / short by."""
+    zh = _cli_text(tmp_path, "zh", **SHORT)
+    assert re.search(r"2\.50% >= 3\.00% \(还差 0\.50 个百分点", zh)
+    en = _cli_text(tmp_path, "en", **SHORT)
+    assert re.search(r"2\.50% >= 3\.00% \(short by 0\.50 percentage points", en)
+
+
+def test_web_result_says_which_way(client):
+    """The result page marks the ceiling 超出 and the floor 还差, in points for ratios."""
+    from tests.web.helpers import form_data
+    client.post("/assess", data=form_data(make_profile(**BIG), rules="SME-2022"))
+    html = client.get("/assess/result").text
+    spans = re.findall(r'<span class="gap-distance gap-(\w+)">([^<]*)</span>', html)
+    assert ("above_max", "超出 6,000 万元") in spans
+    assert all(not text.startswith("还差") for d, text in spans if d == "above_max")
+    assert all(text.startswith("还差") for d, text in spans if d == "below_min")
+    client.get("/lang/en")
+    html = client.get("/assess/result").text
+    assert "exceeds by" in html
+
+
+def test_xlsx_says_which_way(client):
+    """The XLSX export writes 超出 for the ceiling, not a bare +distance."""
+    register(client)
+    aid = save_assessment(client, add_client(client), **BIG)
+    book = load_workbook(io.BytesIO(client.get(f"/assessments/{aid}/export.xlsx").data))
+    cells = [str(v) for row in book["评估结果"].iter_rows(values_only=True) for v in row if v]
+    ceiling = [v for v in cells if "26,000" in v and "≤" in v or "26,000" in v and "<=" in v]
+    assert ceiling and all("超出 6,000" in v for v in ceiling)
+    assert not any("+6,000" in v for v in cells)
