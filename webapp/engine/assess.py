@@ -18,9 +18,9 @@ from webapp.engine.cohorts.geography import TIER_COHORTS, cohorts_for
 from webapp.engine.cohorts.store import CohortSet
 from webapp.engine.io.inputs import validate_profiles
 from webapp.engine.readiness.model import ReadinessModel, readiness_columns, readiness_json
-from webapp.engine.rules.criteria import MET, VIA_NAMES, Judge, status_names
+from webapp.engine.rules.criteria import MET, UNKNOWN, VIA_NAMES, Judge, kleene_and, kleene_or, status_names
 from webapp.engine.rules.gaps import GapFinder
-from webapp.engine.rules.ladder import next_tier, place_on_ladder
+from webapp.engine.rules.ladder import NONE, next_tier, place_on_ladder, rung_order
 from webapp.engine.rules.rulebook import RuleBook, RuleSet
 
 MODES = ("new", "review")
@@ -44,6 +44,8 @@ class Assessment:
     model: ReadinessModel | None = field(default=None, repr=False)
     extra_cohorts: tuple[str, ...] = ()
     _gaps: GapFinder | None = field(default=None, repr=False)
+    _conditional: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    _likely: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def valid(self) -> np.ndarray:
@@ -55,12 +57,61 @@ class Assessment:
     def frame(self) -> pd.DataFrame:
         """Batch columns: ``tier`` and, per tier, status and score range; empty where input was invalid."""
         valid = self.valid
-        cols: dict[str, object] = {"tier": np.where(valid, self.tier, None)}
+        cols: dict[str, object] = {"tier": np.where(valid, self.tier, None),
+                                   "likely_tier": np.where(valid, self.likely_tier(), None)}
         for tid, res in self.judge.tiers.items():
             cols[f"{tid}_status"] = np.where(valid, status_names(res.status), None)
             for key, arr in (("score_min", res.score_lo), ("score_max", res.score_hi)):
                 cols[f"{tid}_{key}"] = np.where(valid, arr, np.nan) if arr is not None else np.nan
         return pd.DataFrame(cols, index=self.profiles.index)
+
+    def conditional(self) -> dict[str, np.ndarray]:
+        """Per tier, True for firms whose tier is unknown but met once every unknown self-declared, advisory
+        or manual-review criterion is taken as met (spec/assessment.md, "Likely tier").
+
+        The tier's ``requires`` rule is re-evaluated with Kleene logic over criterion statuses in which only
+        those criteria are replaced by met; composite criteria keep their status, so the answer is sound.
+        """
+        if self._conditional is None:
+            rs, crits = self.ruleset, self.judge.criteria
+
+            def status(cid: str) -> np.ndarray:
+                st = crits[cid].status
+                return np.where(st == UNKNOWN, MET, st).astype(st.dtype) if _soft(rs.criteria[cid]) else st
+
+            out = {}
+            for tid, res in self.judge.tiers.items():
+                parts = [kleene_or([status(c) for c in req])[0] if isinstance(req, tuple) else status(req)
+                         for req in rs.tiers[tid].requires]
+                out[tid] = (res.status == UNKNOWN) & (kleene_and(parts) == MET)
+            self._conditional = out
+        return self._conditional
+
+    def likely_tier(self) -> np.ndarray:
+        """Per firm, the highest rung that is met or conditional, or ``"none"``."""
+        if self._likely is None:
+            cond = self.conditional()
+            placed = np.full(self.judge.n, NONE, dtype=object)
+            for tid in reversed(rung_order(self.ruleset)):  # lowest first, so higher rungs overwrite
+                placed = np.where((self.judge.tiers[tid].status == MET) | cond[tid], tid, placed)
+            self._likely = placed
+        return self._likely
+
+    def to_confirm(self, i: int, likely: str) -> list[dict]:
+        """The unknown criteria of ``likely`` and of the rung above it, with their missing inputs."""
+        rs, finder = self.ruleset, self._gap_finder()
+        above = next_tier(likely, rs)
+        items = []
+        for tid in [t for t in (likely, above) if t and t != NONE]:
+            for cid in rs.tiers[tid].criteria:
+                if self.judge.criteria[cid].status[i] != UNKNOWN:
+                    continue
+                crit = rs.criteria[cid]
+                gap = finder.gap(crit, i) or {}
+                items.append({"tier": tid, "id": cid, "name_zh": crit.name_zh, "name_en": crit.name_en,
+                              "missing": list(gap.get("missing") or []), "self_declared": crit.self_declared,
+                              "manual_review": bool(crit.handler.manual)})
+        return items
 
     def to_dict(self, i: int = 0, *, gaps: bool = True, benchmarks: bool = True, advice: bool = False) -> dict:
         """The result contract of spec/assessment.md for firm ``i`` (position), JSON-ready.
@@ -81,8 +132,10 @@ class Assessment:
             "tier": tier,
             "next_tier": nxt,
             "tiers": {tid: self._tier_dict(tid, i, finder) for tid in self.judge.tiers},
+            "likely_tier": str(self.likely_tier()[i]),
             "derived": {m: _json_value(self.judge.env.point(m)[i]) for m in DERIVED_SHOWN if m in rs.metrics},
         }
+        out["to_confirm"] = self.to_confirm(i, out["likely_tier"])
         if self.cohorts is not None and benchmarks:
             ids = self.cohort_ids(i, nxt)
             out["benchmarks"] = benchmarks_json(self.profiles.iloc[[i]], self.cohorts, ids)
@@ -139,6 +192,7 @@ class Assessment:
             "rules": tier.table,
             "score_min": _json_value(res.score_lo[i]) if res.score_lo is not None else None,
             "score_max": _json_value(res.score_hi[i]) if res.score_hi is not None else None,
+            "conditional": bool(self.conditional()[tid][i]),
         }
         for pos, route in res.route.items():
             group = tier.requires[pos]
@@ -237,6 +291,10 @@ def assess(profiles: pd.DataFrame, *, rules: str | None = None, as_of: dt.date |
                       mode=mode, rule_book=book, cohorts=cohorts or None, extra_cohorts=tuple(extra_cohorts),
                       model=model or None)
 
+
+def _soft(crit) -> bool:
+    """A criterion only declarations, evidence or review can settle: self-declared, advisory or manual."""
+    return bool(crit.self_declared or crit.kind == "advisory" or crit.handler.manual)
 
 
 def _json_value(v):

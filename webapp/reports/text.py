@@ -88,6 +88,8 @@ def render_text(result: dict, *, lang: str = "zh", rule_book: RuleBook | None = 
     tier = result["tier"]
     tname = lambda t: result["tiers"][t]["name_zh" if lang == "zh" else "name_en"]  # noqa: E731
     lines.append(f"{w['tier']}: {w['none'] if tier == 'none' else tname(tier)}")
+    if "likely_tier" in result:
+        lines.append(_likely_line(result, tname, lang))
     if result.get("next_tier"):
         lines.append(f"{w['next']}: {tname(result['next_tier'])}")
     for tid, t in result["tiers"].items():
@@ -101,6 +103,16 @@ def render_text(result: dict, *, lang: str = "zh", rule_book: RuleBook | None = 
             lines.insert(-len(result["tiers"][tid]["criteria"]), _pass_line(brief, lang))
             lines.append(f"  {w['message']}: {brief[f'message_{lang}']}")
     return "\n".join(lines)
+
+
+def _likely_line(result: dict, tname, lang: str) -> str:
+    """"Likely tier: … (to confirm: id, id)" / "可能层级：…（待确认：…）"."""
+    likely = result["likely_tier"]
+    name = _WORDS[lang]["none"] if likely == "none" else tname(likely)
+    ids = ", ".join(dict.fromkeys(c["id"] for c in result.get("to_confirm") or []))
+    if lang == "zh":
+        return f"可能层级：{name}" + (f"（待确认：{ids}）" if ids else "")
+    return f"Likely tier: {name}" + (f" (to confirm: {ids})" if ids else "")
 
 
 def _tier_lines(tid: str, t: dict, name: str, lang: str) -> list[str]:
