@@ -92,6 +92,9 @@ def render_text(result: dict, *, lang: str = "zh", rule_book: RuleBook | None = 
         lines.append(_likely_line(result, tname, lang))
     if result.get("next_tier"):
         lines.append(f"{w['next']}: {tname(result['next_tier'])}")
+    lines += _confirm_lines(result, tname, lang)
+    lines += _readiness_lines(result, tname, lang)
+    lines += _action_lines(result, lang)
     for tid, t in result["tiers"].items():
         if tid not in beside:
             lines += _tier_lines(tid, t, tname(tid), lang)
@@ -113,6 +116,117 @@ def _likely_line(result: dict, tname, lang: str) -> str:
     if lang == "zh":
         return f"可能层级：{name}" + (f"（待确认：{ids}）" if ids else "")
     return f"Likely tier: {name}" + (f" (to confirm: {ids})" if ids else "")
+
+
+_SECTIONS = {
+    "zh": {"confirm": "待确认事项", "readiness": "认定准备度（模型估计）", "actions": "优先行动",
+           "suggests": "模型提示", "manual": "需人工审核", "self": "自我声明", "months": "约需{n}个月",
+           "eta": "预计{d}"},
+    "en": {"confirm": "What is left to confirm", "readiness": "Readiness (model estimate)", "actions": "Top actions",
+           "suggests": "Model suggests", "manual": "manual review", "self": "self-declared",
+           "months": "about {n} months", "eta": "ready by {d}"},
+}
+
+
+def _field_label(name: str, lang: str) -> str:
+    """A field's label in ``lang``, or its name when it is not a registry field."""
+    try:
+        return fields.label(name, lang)
+    except KeyError:
+        return name
+
+
+def _number(value, name: str, lang: str) -> str:
+    """A driver value with the field's unit: thousands separators, at most one decimal."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return str(value)
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    spec = fields.FIELDS.get(name)
+    unit = getattr(spec, f"unit_{lang}", "") if spec else ""
+    if not unit:
+        return text
+    return f"{text} {unit}" if lang == "zh" else f"{text} ({unit})"
+
+
+def _percent(prob: float | None) -> str:
+    """A probability as a whole percentage; "<1%" rather than "0%" for a small but non-zero one."""
+    if prob is None:
+        return "—"
+    return "<1%" if 0 < prob < 0.005 else f"{round(100 * prob)}%"
+
+
+def _confirm_lines(result: dict, tname, lang: str) -> list[str]:
+    """"What is left to confirm": one line per open criterion with the inputs it still needs."""
+    items = result.get("to_confirm")
+    if not items:
+        return []
+    s, sep = _SECTIONS[lang], "、" if lang == "zh" else ", "
+    lines = ["", f"== {s['confirm']} =="]
+    for c in items:
+        tier = tname(c["tier"]) if c.get("tier") in result["tiers"] else c.get("tier", "")
+        line = f"  {tier} · {c['id']} {c['name_zh' if lang == 'zh' else 'name_en']}"
+        notes = []
+        if c.get("missing"):
+            notes.append(f"{_WORDS[lang]['missing']}: " + sep.join(_field_label(m, lang) for m in c["missing"]))
+        if c.get("manual_review"):
+            notes.append(s["manual"])
+        if c.get("self_declared"):
+            notes.append(s["self"])
+        if notes:
+            line += ("（" + "；".join(notes) + "）") if lang == "zh" else (" (" + "; ".join(notes) + ")")
+        lines.append(line)
+    return lines
+
+
+def _readiness_lines(result: dict, tname, lang: str) -> list[str]:
+    """"Readiness": each ladder tier's model probability, up to two model suggestions, then the model card."""
+    readiness = result.get("readiness")
+    if not isinstance(readiness, dict):
+        return []
+    s = _SECTIONS[lang]
+    tiers = [t for t in result["tiers"] if t in readiness] + [
+        t for t in readiness if t != "_model" and t not in result["tiers"]]
+    if not tiers:
+        return []
+    lines = ["", f"== {s['readiness']} =="]
+    for tid in tiers:
+        entry = readiness[tid] or {}
+        pct = _percent(entry.get("probability"))
+        name = tname(tid) if tid in result["tiers"] else tid
+        lines.append(f"  {name}: {pct}")
+        for d in (entry.get("drivers") or [])[:2]:
+            label = _field_label(d["field"], lang)
+            if lang == "zh":
+                lines.append(f"      {s['suggests']}：{label}由 {_number(d.get('current'), d['field'], lang)} "
+                             f"提高到约 {_number(d.get('target'), d['field'], lang)}")
+            else:
+                lines.append(f"      {s['suggests']}: {label} from {_number(d.get('current'), d['field'], lang)} "
+                             f"to about {_number(d.get('target'), d['field'], lang)}")
+    summary = (readiness.get("_model") or {}).get(f"card_summary_{lang}")
+    if summary:
+        lines.append(f"  {summary}")
+    return lines
+
+
+def _action_lines(result: dict, lang: str) -> list[str]:
+    """"Top actions": the advice's first three ranked actions with lead time and expected date."""
+    advice = result.get("advice")
+    actions = advice.get("actions") if isinstance(advice, dict) else None
+    if not actions:
+        return []
+    s = _SECTIONS[lang]
+    lines = ["", f"== {s['actions']} =="]
+    for i, a in enumerate(actions[:3], 1):
+        line = f"  {i}. {a.get(f'title_{lang}') or a.get('id', '')}"
+        notes = []
+        if a.get("lead_time_months") is not None:
+            notes.append(s["months"].format(n=a["lead_time_months"]))
+        if a.get("eta"):
+            notes.append(s["eta"].format(d=a["eta"]))
+        if notes:
+            line += ("（" + "，".join(notes) + "）") if lang == "zh" else (" (" + ", ".join(notes) + ")")
+        lines.append(line)
+    return lines
 
 
 def _tier_lines(tid: str, t: dict, name: str, lang: str) -> list[str]:
