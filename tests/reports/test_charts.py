@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from reportlab.graphics.shapes import Drawing, String
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from webapp.reports import charts
+from webapp.reports.styles import FRAME_WIDTH
 
 
 def _strings(d: Drawing) -> list[String]:
@@ -51,3 +53,33 @@ def test_to_svg_uses_a_css_font_stack_for_chinese():
     svg = charts.to_svg(charts.radar(["规模", "质量", "影响力", "全球化"], [{"name": "企业", "values": [1, 2, 3, 4]}]))
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     assert "WenQuanYi Zen Hei" in svg and "规模" in svg
+
+
+def _all_strings(node):
+    for item in getattr(node, "contents", None) or (node.getContents() if hasattr(node, "getContents") else []):
+        if isinstance(item, String):
+            yield item
+        else:
+            yield from _all_strings(item)
+
+
+def _extent(s: String) -> tuple[float, float]:
+    w = stringWidth(s.text, s.fontName, s.fontSize)
+    start = {"start": s.x, "end": s.x - w, "middle": s.x - w / 2}[s.textAnchor]
+    return start, start + w
+
+
+def test_percentile_bar_labels_stay_inside_the_drawing_for_any_value():
+    rows = [{"label": "研发费用占营业收入比重（近两年平均）", "percentile": p, "value": v}
+            for p, v in [(100, "1,600 (p99)"), (160, "160 (p99)"), (99.6, "1,600,000,000 万元 (p99)"),
+                         (0, "0"), (-20, "-5"), (None, ""), (float("nan"), "—"), (3, "1,600 (p99)"),
+                         (12.5, "160"), (1e9, "1,600 (p99)")]]
+    for width in (FRAME_WIDTH, 300, 160):
+        d = charts.percentile_bars(rows, width=width, median_label="中位数")
+        texts = list(_all_strings(d))
+        assert texts
+        for s in texts:
+            lo, hi = _extent(s)
+            assert -0.01 <= lo and hi <= d.width + 0.01, (width, s.text, lo, hi)
+        svg = charts.to_svg(d)
+        assert "160" in svg and "100" in svg

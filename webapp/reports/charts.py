@@ -42,6 +42,19 @@ def _text(x, y, text, size, *, cjk=None, colour=INK, anchor="start", width=None)
     return String(x, y, text, fontName=font, fontSize=size, fillColor=colour, textAnchor=anchor)
 
 
+def _bar_label(text: str, end: float, left: float, right: float, y: float, cjk: str | None,
+               size: float = 7.0) -> String:
+    """A bar's value label: white inside the bar when it fits there, else ink just after the bar's end,
+    moved back inside ``[left, right]`` (the bar's track) so it is never cut at the drawing's edge."""
+    font = _font(text, cjk)
+    text = fit(text, font, size, right - left)
+    w = pdfmetrics.stringWidth(text, font, size)
+    if end - left >= w + 6:
+        return String(end - 3, y, text, fontName=font, fontSize=size, fillColor=colors.white, textAnchor="end")
+    x = min(end + 3, right - w)
+    return String(max(x, left), y, text, fontName=font, fontSize=size, fillColor=INK, textAnchor="start")
+
+
 def percentile_bars(rows: list[dict], *, width: float = FRAME_WIDTH, font: str | None = None,
                     median_label: str = "50") -> Drawing:
     """Horizontal percentile bars (0-100), one row a metric, with the cohort median marked at 50.
@@ -63,8 +76,9 @@ def percentile_bars(rows: list[dict], *, width: float = FRAME_WIDTH, font: str |
     reportlab.graphics.shapes.Drawing
     """
     row_h, top, bottom = 15.0, 14.0, 16.0
-    label_w, value_w = width * 0.30, width * 0.27
-    bar_x, bar_w = label_w + 6, width - label_w - value_w - 12
+    edge = 4.0  # kept free at the right, and 15% of a value's width: browsers draw SVG text wider than Helvetica
+    label_w, value_w = width * 0.30, width * 0.27 - edge
+    bar_x, bar_w = label_w + 6, width - label_w - value_w - edge - 12
     height = top + bottom + row_h * max(len(rows), 1)
     d = Drawing(width, height)
     for i, row in enumerate(rows):
@@ -72,13 +86,14 @@ def percentile_bars(rows: list[dict], *, width: float = FRAME_WIDTH, font: str |
         d.add(_text(0, y + 2, row["label"], 7.5, cjk=font, width=label_w))
         d.add(Rect(bar_x, y, bar_w, 9, fillColor=ACCENT_LIGHT, strokeColor=None))
         p = row.get("percentile")
-        if p is not None:
-            d.add(Rect(bar_x, y, bar_w * max(0.0, min(100.0, p)) / 100, 9, fillColor=ACCENT, strokeColor=None))
+        if p is not None and math.isfinite(p):
             end = bar_x + bar_w * max(0.0, min(100.0, p)) / 100
-            inside = p > 12  # a white label inside the bar, else an ink one just after its end
-            d.add(_text(end - 3 if inside else end + 3, y + 2, f"{p:.0f}", 7, cjk=font,
-                        colour=colors.white if inside else INK, anchor="end" if inside else "start"))
-        d.add(_text(width, y + 2, row.get("value", ""), 7, cjk=font, colour=MUTED, anchor="end", width=value_w))
+            d.add(Rect(bar_x, y, end - bar_x, 9, fillColor=ACCENT, strokeColor=None))
+            d.add(_bar_label(f"{p:.0f}", end, bar_x, bar_x + bar_w, y + 2, font))
+        value = _text(width, y + 2, str(row.get("value") or ""), 7, cjk=font, colour=MUTED, anchor="end",
+                      width=value_w / 1.15)
+        value.x -= max(edge, 0.15 * pdfmetrics.stringWidth(value.text, value.fontName, value.fontSize))
+        d.add(value)
     axis_y = bottom - 4
     for tick in (0, 25, 50, 75, 100):
         x = bar_x + bar_w * tick / 100
