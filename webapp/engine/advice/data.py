@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 import string
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from webapp import fields, paths
+from webapp.engine.rules.parts import read_toml
 
 STATUSES = ("verified", "secondary", "recalled", "assumption")
 SPECIAL_LEADS = ("fiscal", "fiscal2", "years", "title", "platform", "ip_file", "growth")
@@ -85,13 +85,7 @@ class AdviceData:
 
 
 def _read(path: Path) -> dict:
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise AdviceDataError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise AdviceDataError(f"{path.name}: not valid TOML: {exc}") from None
+    return read_toml(path, AdviceDataError)
 
 
 def _constants(doc: dict, where: str) -> dict[str, Constant]:

@@ -7,8 +7,11 @@ malformed rule table raises (with the helper that compiles a row's expression un
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from webapp.engine.rules.expressions import Expression, ExpressionError, compile_expression
 
@@ -38,6 +41,17 @@ class Brackets:
     points: tuple[float, ...]
     otherwise: float
     at_most: bool = False
+
+
+def read_toml(path: Path, error: type[Exception] = RuleTableError) -> dict[str, Any]:
+    """Parse one TOML data file; a missing or malformed file raises ``error`` naming it."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise error(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path.name}: not valid TOML: {exc}") from None
 
 
 def compile_in(text, names_ok: Callable[[str], bool], where: str) -> Expression:

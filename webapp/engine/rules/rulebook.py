@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 from webapp import fields, paths
 from webapp.engine.rules.expressions import Expression, ExpressionError, compile_expression
 from webapp.engine.rules.forms import FORMS, CriterionForm, form_of
-from webapp.engine.rules.parts import Brackets, Route, RuleTableError, compile_in
+from webapp.engine.rules.parts import Brackets, Route, RuleTableError, compile_in, read_toml
 
 __all__ = ["Brackets", "Criterion", "Metric", "Route", "RuleBook", "RuleSet", "RuleTable", "RuleTableError", "Tier",
            "load_rule_book", "load_rule_table"]
@@ -267,14 +266,8 @@ def load_rule_table(path: str | Path, *, names_ok=None) -> RuleTable:
     )
 
 
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise RuleTableError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleTableError(f"{path.name}: not valid TOML: {exc}") from None
+def _read(path: Path) -> dict:
+    return read_toml(path, RuleTableError)
 
 
 def _name_checker(metrics: dict[str, Metric]):
