@@ -72,13 +72,13 @@ def test_edit_into_a_new_assessment(client, consultant):
 
 
 def test_delete_assessment_and_client(client, consultant):
-    """Deleting needs a POST; the client goes with all of its assessments."""
+    """Deleting needs a confirmed POST; the client goes with all of its assessments."""
     aid, cid = consultant["assessment_id"], consultant["client_id"]
     assert client.get(f"/assessments/{aid}/delete").status_code == 405
-    assert client.post(f"/assessments/{aid}/delete").status_code == 302
+    assert client.post(f"/assessments/{aid}/delete", data={"confirmed": "yes"}).status_code == 302
     assert client.get(f"/assessments/{aid}").status_code == 404
     second = save_assessment(client, cid)
-    assert client.post(f"/clients/{cid}/delete").status_code == 302
+    assert client.post(f"/clients/{cid}/delete", data={"confirmed": "yes"}).status_code == 302
     assert client.get(f"/clients/{cid}").status_code == 404
     assert client.get(f"/assessments/{second}").status_code == 404
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.web import insights, present, records, services
+from webapp.web import exports, insights, present, records, services
 from webapp.web.forms import ConfirmForm, form_data, profile_form_class
 from webapp.web.i18n import get_lang
+from webapp.web.templating import tier_name
 
 bp = Blueprint("assess", __name__)
 
@@ -30,11 +31,15 @@ def index():
 def form():
     """The quick check, or the full form with ?full=1; ?edit=1 reloads the last profile."""
     full = request.args.get("full") == "1"
-    profile = session.get("profile", {}) if request.args.get("edit") == "1" else {}
-    form = _profile_form(data={**profile, **session.get("options", {})} if profile else None)
+    edit = request.args.get("edit") == "1"
+    profile = {**session.get("profile", {}), **session.get("options", {})} if edit else {}
+    client_id = request.args.get("client", type=int) if current_user.is_authenticated else None
+    if client_id and not profile:  # a new assessment of a client starts from its name, place and titles
+        profile = records.client_prefill(records.owned_client_or_404(client_id))
+    form = _profile_form(data=profile or None)
     form.variant.data = "full" if full else "quick"
-    if request.args.get("client"):
-        form.client_id.data = request.args["client"]
+    if client_id:
+        form.client_id.data = str(client_id)
     return render_template("assess/form.html", form=form, quick=not full)
 
 
@@ -83,12 +88,14 @@ def render_result(result: dict, profile: dict, *, options: dict, record=None):
 
 
 def pdf_response(result: dict, **cover):
-    """Send ``result`` as a PDF attachment."""
+    """Send ``result`` as a PDF attachment named ``<client or firm>-<assessment date>-<tier>.pdf``."""
     buffer = io.BytesIO()
     services.render_pdf(result, buffer, lang=get_lang(), **cover)
-    buffer.seek(0)
-    name = f"giantstep-{result.get('as_of', 'assessment')}.pdf"
-    return send_file(buffer, mimetype="application/pdf", as_attachment=True, download_name=name)
+    as_of = result.get("as_of", "assessment")
+    stem = records.file_stem(cover.get("client") or result.get("firm_name"), as_of,
+                             tier_name(result.get("tier", ""), get_lang()))
+    return exports.attachment(buffer.getvalue(), "application/pdf", f"{stem}.pdf",
+                              fallback=f"giantstep-{as_of}-{result.get('tier', '')}.pdf")
 
 
 def _profile_form(data: dict | None = None):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+from urllib.parse import quote
 
+from flask import Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -20,6 +22,17 @@ _HEAD = {
 }
 _STATUS = {"zh": {"met": "符合", "not_met": "不符合", "unknown": "未知"},
            "en": {"met": "met", "not_met": "not met", "unknown": "unknown"}}
+
+
+def attachment(data: bytes, mimetype: str, name: str, *, fallback: str) -> Response:
+    """``data`` as a download named ``name``: RFC 6266 ``filename`` (ASCII ``fallback``) and RFC 5987
+    ``filename*`` (UTF-8, percent-encoded) so a Chinese client name survives in every browser."""
+    response = Response(data, mimetype=mimetype)
+    ascii_name = fallback.encode("ascii", "replace").decode("ascii").replace('"', "").replace("\\", "")
+    response.headers["Content-Disposition"] = \
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    response.headers["Content-Length"] = str(len(data))
+    return response
 
 
 def export(record, fmt: str, *, lang: str) -> tuple[bytes, str]:

@@ -19,7 +19,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp
 from webapp import fields
 from webapp.web import services
 
-TITLE_TIERS = ("innovative_sme", "tech_sme", "srdi_sme", "little_giant", "single_champion")
+TITLE_TIERS = ("innovative_sme", "tech_sme", "srdi_sme", "little_giant", "single_champion", "hnte")
 
 
 def _unknown(lang: str) -> str:

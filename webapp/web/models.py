@@ -52,7 +52,8 @@ class Client(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
     owner: Mapped[User] = relationship(back_populates="clients")
     assessments: Mapped[list[AssessmentRecord]] = relationship(
-        back_populates="client", cascade="all, delete-orphan", order_by="AssessmentRecord.created_at")
+        back_populates="client", cascade="all, delete-orphan",
+        order_by=lambda: (AssessmentRecord.as_of, AssessmentRecord.created_at, AssessmentRecord.id))  # by date
     titles: Mapped[list[TitleRecord]] = relationship(back_populates="client", cascade="all, delete-orphan",
                                                      order_by="TitleRecord.granted_on")
 

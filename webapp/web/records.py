@@ -7,6 +7,8 @@ one consultant cannot even learn which ids another one has.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 
 from flask import abort
 from flask_login import current_user
@@ -59,6 +61,74 @@ def create_client(form) -> Client:
     db.session.add(client)
     db.session.commit()
     return client
+
+
+def update_client(client: Client, form) -> None:
+    """Rename a client or change its place and notes from a ClientForm."""
+    form.populate_obj(client)
+    db.session.commit()
+
+
+SORTS = ("name", "latest", "tier", "count", "created")
+TITLE_FIELDS = {"innovative_sme": "title_innovative", "tech_sme": "title_tech_sme", "srdi_sme": "title_srdi",
+                "little_giant": "title_little_giant", "hnte": "hnte"}
+
+
+def client_rows(query: str = "", sort: str = "name") -> list[dict]:
+    """The current user's clients matching ``query`` (name, place or notes), each with its number of
+    assessments and its latest one by assessment date, sorted by ``sort`` (one of ``SORTS``)."""
+    ranked = db.select(AssessmentRecord.client_id, AssessmentRecord.id, AssessmentRecord.as_of,
+                       AssessmentRecord.tier,
+                       db.func.row_number().over(partition_by=AssessmentRecord.client_id, order_by=(
+                           AssessmentRecord.as_of.desc(), AssessmentRecord.created_at.desc(),
+                           AssessmentRecord.id.desc())).label("rank"),
+                       db.func.count().over(partition_by=AssessmentRecord.client_id).label("n")) \
+        .where(AssessmentRecord.owner_id == current_user.id).subquery()
+    stmt = db.select(Client, ranked.c.as_of, ranked.c.tier, ranked.c.n).outerjoin(
+        ranked, (ranked.c.client_id == Client.id) & (ranked.c.rank == 1)).where(Client.owner_id == current_user.id)
+    for word in (query or "").split():
+        stmt = stmt.where(db.or_(*(col.icontains(word, autoescape=True)
+                                   for col in (Client.name, Client.province, Client.city, Client.notes))))
+    rows = [{"client": c, "latest_date": as_of, "latest_tier": tier, "count": n or 0}
+            for c, as_of, tier, n in db.session.execute(stmt)]
+    levels = _tier_levels()
+    keys = {"name": lambda r: r["client"].name.casefold(),
+            "latest": lambda r: (r["latest_date"] is None, -(r["latest_date"] or dt.date.min).toordinal()),
+            "tier": lambda r: (-levels.get(r["latest_tier"], 0), r["client"].name.casefold()),
+            "count": lambda r: (-r["count"], r["client"].name.casefold()),
+            "created": lambda r: r["client"].created_at}
+    return sorted(rows, key=keys.get(sort, keys["name"]))
+
+
+def _tier_levels() -> dict[str, int]:
+    levels = {}
+    for table in services.get_services().rule_book.tables.values():
+        for tid, tier in table.tiers.items():
+            levels.setdefault(tid, tier.level)
+    return levels
+
+
+def client_prefill(client: Client, today: dt.date | None = None) -> dict:
+    """What a new assessment of ``client`` starts from: its name and place, and the titles it holds that are
+    still valid (granted on or before today, re-review date not passed)."""
+    out = {"firm_name": client.name, "province": client.province or "", "city": client.city or ""}
+    for row in re_review_dates(client, today):
+        name = TITLE_FIELDS.get(row["title"].tier)
+        if name and row["title"].granted_on <= (today or dt.date.today()) and row["days_left"] >= 0:
+            out[name] = True
+    return {k: v for k, v in out.items() if v != ""}
+
+
+def file_stem(client_name: str | None, as_of: str, tier_name: str | None) -> str:
+    """``<client>-<assessment date>-<tier>``, safe as a file name in every browser and file system."""
+    parts = [_safe(client_name) or "giantstep", as_of, _safe(tier_name)]
+    return "-".join(p for p in parts if p)
+
+
+def _safe(text: str | None) -> str:
+    text = unicodedata.normalize("NFC", text or "")
+    text = re.sub(r'[\x00-\x1f\x7f/\\:*?"<>|;,]+', " ", text)  # path, shell and header separators
+    return re.sub(r"\s+", "_", text).strip("._ ")[:80]
 
 
 def delete(obj) -> None:
