@@ -262,3 +262,22 @@ def test_batch_refuses_implausible_nan_and_infinite_cells(runner, tmp_path):
     assert got.loc[3, "errors"].startswith("employees: ") and "got 'Infinity'" in got.loc[3, "errors"]
     assert got.loc[[0, 2, 3], "tier"].eq("").all()
     assert got.loc[[1, 4], "errors"].eq("").all() and got.loc[[1, 4], "tier"].ne("").all()
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ('{"revenue": ' + "[" * 5000 + "]" * 5000 + "}", "nested too deeply"),
+    ('{"revenue": ' + "9" * 5000 + "}", "revenue: an integer of 5000 digits"),
+])
+def test_assess_deep_json_and_huge_integers_exit_2(runner, tmp_path, text, says):
+    """JSON nested 5,000 deep or a 5,000-digit integer: one line naming the problem, exit 2, no traceback."""
+    path = tmp_path / "p.json"
+    path.write_text(text, encoding="utf-8")
+    res = runner.invoke(main, ["assess", str(path)])
+    assert res.exit_code == 2 and says in res.stderr and "Traceback" not in res.output + res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_assess_list_in_a_text_field_exits_2_naming_it(runner, profile_file):
+    """A list given for a text field is refused naming the field and the rule."""
+    res = runner.invoke(main, ["assess", profile_file(province=["浙江", "江苏"]), "--lang", "en"])
+    assert res.exit_code == 2 and "province [text]:" in res.stderr

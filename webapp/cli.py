@@ -12,6 +12,7 @@ import pandas as pd
 from webapp import __version__, fields, paths
 from webapp.cli_support import RULE_SET, Group, InputProblem, parse_date
 from webapp.engine import defaults
+from webapp.engine.io import jsontext
 
 
 def _error_lines(errors: pd.DataFrame, lang: str, *, with_row: bool) -> list[str]:
@@ -28,9 +29,9 @@ def _read_profile(path: Path, lang: str) -> dict:
     except UnicodeDecodeError:
         raise InputProblem([f"{path}: not UTF-8 text"]) from None
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputProblem([f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"]) from None
+        doc = jsontext.loads(text)
+    except jsontext.JSONInputError as exc:
+        raise InputProblem([f"{path}: {exc}"]) from None
     if not isinstance(doc, dict):
         raise InputProblem([f"{path}: the profile must be one JSON object of canonical fields"])
     return doc

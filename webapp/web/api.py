@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, g, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from webapp import fields
+from webapp.engine.io import jsontext
 from webapp.engine.io.inputs import unknown_key_warnings
 from webapp.web import services
 from webapp.web.errors import error_response
@@ -38,7 +39,7 @@ def assess():
 def what_if():
     """The what-if panel: a profile plus ``changes`` -> new tier, scores and readiness (compact)."""
     profile, options = _read_request()
-    changes = request.get_json().get("changes") or {}
+    changes = _body().get("changes") or {}
     if not isinstance(changes, dict) or set(changes) - set(services.WHAT_IF_FIELDS):
         return error_response(400, f"changes may only set {', '.join(services.WHAT_IF_FIELDS)}")
     outcome = services.assess_profile({**profile, **changes}, **options)
@@ -55,9 +56,21 @@ def field_list():
     return {"fields": [{k: getattr(spec, k) for k in keys} for spec in fields.REGISTRY]}
 
 
+def _body():
+    """The request's JSON document, read once with the profile limits (400 naming the problem)."""
+    if "api_body" not in g:
+        if not request.is_json:
+            raise _bad("send one JSON object (Content-Type: application/json)")
+        try:
+            g.api_body = jsontext.loads(request.get_data(cache=True))
+        except jsontext.JSONInputError as exc:
+            raise _bad(str(exc)) from None
+    return g.api_body
+
+
 def _read_request() -> tuple[dict, dict]:
     """The profile and options of a JSON request body (400 when it is not one JSON object)."""
-    doc = request.get_json(silent=True)
+    doc = _body()
     if not isinstance(doc, dict) or not isinstance(doc.get("profile", {}), dict):
         raise _bad("send one JSON object: {\"profile\": {canonical field: value, ...}}")
     rules, mode = doc.get("rules") or None, doc.get("mode") or "new"

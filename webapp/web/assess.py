@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.web import exports, insights, present, records, services
+from webapp.web.extensions import limiter
 from webapp.web.forms import ConfirmForm, form_data, profile_form_class
 from webapp.web.i18n import get_lang
 from webapp.web.templating import tier_name
@@ -69,6 +70,7 @@ def result():
 
 
 @bp.post("/assess/report.pdf")
+@limiter.limit(lambda: current_app.config["PDF_RATE_LIMIT"])
 def report_pdf():
     """Download the assessment report as a PDF."""
     profile, options = _session_profile()

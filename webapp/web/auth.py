@@ -84,4 +84,5 @@ def _start_session(user: User) -> None:
 @bp.app_context_processor
 def _logout_form():
     """The CSRF-protected log-out button in the page header."""
-    return {"logout_form": ConfirmForm() if current_user.is_authenticated else None}
+    # formdata=None: the button never reads the request body (an error page for a 413 must not read it again)
+    return {"logout_form": ConfirmForm(formdata=None) if current_user.is_authenticated else None}

@@ -49,6 +49,7 @@ class DefaultConfig:
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
     REGISTER_RATE_LIMIT = "20 per hour"
     API_RATE_LIMIT = "120 per minute"
+    PDF_RATE_LIMIT = "6 per minute;60 per hour"  # anonymous PDF reports (each costs about 0.2 s of CPU)
 
     # Content security policy: only the app's own files; no inline script or style, no CDN.
     CONTENT_SECURITY_POLICY = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import get_locale
 
 from webapp import fields
@@ -30,7 +30,13 @@ def get_lang() -> str:
 
 
 def safe_next(target: str | None, fallback: str = "assess.index") -> str:
-    """``target`` if it is a path on this site, otherwise the fallback page (no open redirects)."""
+    """``target`` if it is a path on this site, otherwise the fallback page (no open redirects).
+
+    A control character (CR, LF, ...) in ``target`` is a bad request (400): it can only be an attempt to
+    split the redirect's header.
+    """
+    if target and any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        abort(400, "next: control characters are not allowed")
     if target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \

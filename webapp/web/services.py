@@ -89,7 +89,9 @@ def profile_frame(profile: dict) -> pd.DataFrame:
             cols[spec.name] = np.array([number], dtype="float64") if not isinstance(number, str) else \
                 np.array([number], dtype=object)
         else:
-            cols[spec.name] = np.array([value if value not in ("", None) else None], dtype=object)
+            cell = np.empty(1, dtype=object)  # one cell even when the value is a list (refused by the engine)
+            cell[0] = None if isinstance(value, str | type(None)) and not value else value
+            cols[spec.name] = cell
     return pd.DataFrame(cols)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from webapp.engine.io.parse import parse_enum, parse_floats, parse_text
+from webapp.engine.io.parse import non_text_cells, parse_enum, parse_floats, parse_text
 from webapp.fields import CROSS_RULES, FIELDS, NUMERIC_KINDS, REGISTRY, FieldSpec, header_aliases, header_key
 
 ERROR_COLUMNS = ("index", "row", "field", "rule", "value", "message_zh", "message_en")
@@ -137,7 +137,7 @@ def validate_profiles(frame: pd.DataFrame, *, first_line: int = 2) -> tuple[pd.D
         cells become unknown, because either may be the wrong one.
     errors : pandas.DataFrame
         Columns ``index`` (the input's index label), ``row`` (``first_line`` + position),
-        ``field``, ``rule`` (number, integer, min, max, enum, bool or a cross-rule id), ``value``
+        ``field``, ``rule`` (number, integer, min, max, enum, bool, text or a cross-rule id), ``value``
         (the offending raw value as str), ``message_zh`` and ``message_en``; sorted by row, then
         registry order. At most one error per cell.
     """
@@ -288,7 +288,9 @@ def _coerce_other(spec: FieldSpec, column: pd.Series | None, n: int):
             return pd.Categorical.from_codes(np.full(n, -1), categories=list(spec.choices)), []
         return np.full(n, None, dtype=object), []
     if spec.kind == "text":
-        return parse_text(column), []
+        positions, raw = non_text_cells(column)  # a JSON list or object is not text
+        found = [_error_frame(positions, spec.name, "text", raw, *_head(spec, "text"))] if len(positions) else []
+        return parse_text(column), found
     values, positions, raw = parse_enum(spec, column)
     if not len(positions):
         return values, []
@@ -334,6 +336,8 @@ def _rule_text(spec: FieldSpec, rule: str) -> tuple[str, str]:
     if rule == "max":
         return (f"不能大于 {_bound_text(spec.hi, spec.unit_zh, 'zh')}",
                 f"must be at most {_bound_text(spec.hi, spec.unit_en, 'en')}")
+    if rule == "text":
+        return "应为文字，不能是列表或对象", "expected text, not a list or an object"
     if rule == "enum":
         codes = ", ".join(spec.choices)
         return f"取值无效，可选：{codes}（或对应的中文/英文名称）", f"expected one of {codes} (or their labels)"

@@ -84,6 +84,18 @@ def parse_text(column: pd.Series) -> np.ndarray:
     return table[codes]
 
 
+def non_text_cells(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the lists and objects (as JSON gives them) in a text field's cells, and their type names.
+
+    Only an object column can hold one; string columns (CSV, XLSX) are not scanned.
+    """
+    if column.dtype != object:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
+    values = column.tolist()
+    positions = np.flatnonzero([isinstance(value, list | dict | tuple | set) for value in values])
+    return positions, np.array([type(values[i]).__name__ for i in positions], dtype=object)
+
+
 def parse_enum(spec: FieldSpec, column: pd.Series) -> tuple[pd.Categorical, np.ndarray, np.ndarray]:
     """Parse cells of an enum field, given as the code or its zh/en label.
 

@@ -173,7 +173,7 @@ class ReadinessModel:
                 "trained_at": meta.get("trained_at"), "rules": meta.get("rules", {}).get("sme"),
                 "metrics_summary": meta.get("metrics_summary", {}),
                 "tiers_trained_on": {t: meta.get("tiers", {}).get(t, {}).get("trained_on") for t in self.tiers},
-                **self._card_summary(), "path": str(self.path) if self.path else None}
+                **self._card_summary()}  # never the file's path: answers must not show the server's folders
 
     def _card_summary(self) -> dict:
         """One sentence in each language on what the probabilities rest on, for pages and reports."""
