@@ -53,8 +53,8 @@ def test_saved_assessment_page_and_exports(client, consultant, monkeypatch):
     doc = json.loads(client.get(f"/assessments/{aid}/export.json").data)
     assert doc["result"]["tier"] == "srdi_sme" and doc["profile"]["revenue"] == 8000
     book = load_workbook(io.BytesIO(client.get(f"/assessments/{aid}/export.xlsx").data))
-    assert book.sheetnames == ["输入", "评估结果"]
-    assert any(row[0] == "revenue" for row in book["输入"].iter_rows(values_only=True))
+    assert book.sheetnames == ["概要", "输入", "评估结果", "对标", "就绪度", "行动建议", "路线图", "里程碑"]
+    assert any(row[1] == "上年度营业收入" for row in book["输入"].iter_rows(values_only=True))
     monkeypatch.setattr(services, "render_pdf", lambda result, fp, *, lang, **cover: fp.write(b"%PDF-fake"))
     pdf = client.get(f"/assessments/{aid}/export.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")

@@ -149,7 +149,7 @@ def export(assessment_id: int, fmt: str):
         return pdf_response(record.result, consultant=current_user.name, client=record.client.name)
     if fmt not in exports.FORMATS:
         abort(404)
-    data, mimetype = exports.export(record, fmt, lang=get_lang())
+    data, mimetype = exports.export(record, fmt, lang=get_lang(), consultant=current_user.name)
     stem = records.file_stem(record.client.name, record.as_of.isoformat(), tier_name(record.tier, get_lang()))
     return exports.attachment(data, mimetype, f"{stem}.{fmt}",
                               fallback=f"giantstep-{record.id}-{record.as_of.isoformat()}-{record.tier}.{fmt}")
