@@ -152,7 +152,18 @@ def _edited(tmp_path, drop):
     rows, _ = read_inputs(AGGREGATES)
     rows[~drop(rows)].to_csv(tmp_path / "aggregates.csv", index=False)
     (tmp_path / "cohorts.csv").write_bytes((DATA_DIR / "cohorts.csv").read_bytes())
+    (tmp_path / "publications.toml").write_bytes((DATA_DIR / "publications.toml").read_bytes())
     return tmp_path / "aggregates.csv"
+
+
+def test_fit_refuses_a_source_clients_could_not_read(tmp_path):
+    """A source with no publication entry (a bare web address) stops the fit naming it."""
+    path = _edited(tmp_path, lambda r: r.metric == "nothing")
+    rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rows.loc[rows.source.str.startswith("PatSnap2023"), "source"] = "somemirror.com/page.html"
+    rows.to_csv(path, index=False)
+    with pytest.raises(ValueError, match=r"publications\.toml: no entry matches the source 'somemirror\.com"):
+        fit_all(path)
 
 
 def test_fit_needs_the_reference_spreads(tmp_path):

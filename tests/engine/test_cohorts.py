@@ -146,7 +146,7 @@ def test_every_percentile_says_what_it_rests_on(cohort_set):
         assert cohort.basis["kind"] == "fitted" and cohort.basis["source_en"]
         for m in cohort.metrics:
             basis = cohort.basis_for(m)
-            assert basis["kind"] == "fitted" and basis["as_of"] and basis["sources"]
+            assert basis["kind"] == "fitted" and basis["as_of"] and basis["sources_zh"] and basis["sources_en"]
             assert basis["source_zh"] and basis["source_en"]
             assert basis["dispersion"] in ("published", "assumed", "borrowed")
     srdi = cohort_set["tier_srdi_sme"]

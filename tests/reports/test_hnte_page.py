@@ -65,7 +65,8 @@ def test_the_hnte_page_follows_the_ladder_criteria_with_status_score_table_and_m
         assert cid in page
     assert "74–88" in page
     assert ("70分以上" in page and "符合" in page) if lang == "zh" else ("above70" in page and "met" in page)
-    assert _flat("国科发火〔2016〕32号 第十一条（四）") in page  # the official citation of H4
+    h4 = "国科发火〔2016〕32号 第十一条（四）" if lang == "zh" else "MOST Torch [2016] No. 32, Article 11 (4)"
+    assert _flat(h4) in page  # the official citation of H4
     assert "Reprints" not in page and "criteria.md" not in page and "bestb2b" not in page  # no notes
 
 

@@ -6,6 +6,7 @@ from webapp import fields
 from webapp.engine import defaults
 from webapp.engine.advice.format import direction_word
 from webapp.engine.advice.hnte import hnte_brief, score_text
+from webapp.engine.rules.citations import documents_of
 from webapp.engine.rules.rulebook import RuleBook
 
 _MARK = {"met": "✓", "not_met": "✗", "unknown": "?"}
@@ -15,13 +16,15 @@ _WORDS = {
            "route": "路径", "self": "自我声明", "need": "还需", "points": "分", "manual": "需人工审核",
            "firm": "企业", "unverified": "规则未核实", "held": "已持有", "eligible": "本次评估符合",
            "beside": "与梯度培育阶梯并行的资质（不是阶梯的一级）",
-           "pass_mark": "合格线：{above}分以上（不含{above}分）", "validity": "有效期{n}年", "message": "意见"},
+           "pass_mark": "合格线：{above}分以上（不含{above}分）", "validity": "有效期{n}年", "message": "意见",
+           "basis": "依据"},
     "en": {"met": "met", "not_met": "not met", "unknown": "unknown", "tier": "Tier", "next": "Next tier",
            "none": "no tier reached yet", "score": "score", "rules": "Rules", "as_of": "Assessed on",
            "missing": "missing", "route": "route", "self": "self-declared", "need": "needs", "points": "pts",
            "manual": "manual review", "firm": "Firm", "unverified": "rule unverified", "held": "title held",
            "eligible": "eligible here", "beside": "Qualification beside the ladder (not one of its rungs)",
-           "pass_mark": "pass mark: above {above}", "validity": "valid {n} years", "message": "Our reading"},
+           "pass_mark": "pass mark: above {above}", "validity": "valid {n} years", "message": "Our reading",
+           "basis": "Basis"},
 }
 
 
@@ -97,10 +100,10 @@ def render_text(result: dict, *, lang: str = "zh", rule_book: RuleBook | None = 
     lines += _action_lines(result, lang)
     for tid, t in result["tiers"].items():
         if tid not in beside:
-            lines += _tier_lines(tid, t, tname(tid), lang)
+            lines += _tier_lines(tid, t, tname(tid), lang, book)
     brief = _brief(result, book)
     for tid in beside:
-        head, *rows = _tier_lines(tid, result["tiers"][tid], tname(tid), lang)
+        head, *rows = _tier_lines(tid, result["tiers"][tid], tname(tid), lang, book)
         lines += ["", f"== {w['beside']} ==", head.lstrip("\n"), *rows]
         if brief and brief["tier"] == tid:
             lines.insert(-len(result["tiers"][tid]["criteria"]), _pass_line(brief, lang))
@@ -229,13 +232,24 @@ def _action_lines(result: dict, lang: str) -> list[str]:
     return lines
 
 
-def _tier_lines(tid: str, t: dict, name: str, lang: str) -> list[str]:
-    """A tier's heading (status and score) and one line per criterion."""
+def _tier_lines(tid: str, t: dict, name: str, lang: str, book: RuleBook) -> list[str]:
+    """A tier's heading (status and score), its official document, and one line per criterion; a criterion
+    that is not met carries its official citation."""
     w = _WORDS[lang]
     head = f"\n[{_MARK[t['status']]}] {name} ({t['rules']}): {w[t['status']]}"
     if t.get("score_min") is not None:
         head += f", {w['score']} {score_text(t['score_min'], t['score_max'])}"
-    return [head, *("  " + _criterion_line(c, lang) for c in t["criteria"])]
+    table = book.tables.get(t["rules"])
+    rules = [table.criteria[c["id"]] for c in t["criteria"] if table is not None and c["id"] in table.criteria]
+    basis = documents_of(rules, lang)
+    lines = [head] + ([f"  {w['basis']}: {basis}"] if basis else [])
+    for c in t["criteria"]:
+        line = "  " + _criterion_line(c, lang)
+        rule = table.criteria.get(c["id"]) if table is not None else None
+        if c["status"] != "met" and rule is not None and rule.cite:
+            line += f"\n             {w['basis']}: {rule.citation(lang)}"
+        lines.append(line)
+    return lines
 
 
 def _pass_line(brief: dict, lang: str) -> str:

@@ -195,7 +195,7 @@ def advice(result: dict, lang: str, *, limit: int = 8) -> dict | None:
     if not isinstance(plan, Mapping):
         return None
     actions = [{"title": localized(a, "title", lang), "detail": localized(a, "detail", lang), "eta": a.get("eta"),
-                "tier": a.get("tier"), "criterion": a.get("criterion"), "source": a.get("source"),
+                "tier": a.get("tier"), "criterion": a.get("criterion"), "source": localized(a, "source", lang),
                 "required": a.get("required")} for a in plan.get("actions", [])[:limit]]
     milestones = [{"name": localized(m, "name", lang) or m.get("tier"), "earliest": m.get("earliest"),
                    "title": m.get("title"), "open": m.get("open", []), "reason": m.get("reason")}

@@ -96,7 +96,7 @@ def criterion_view(c: dict, table_id: str, lang: str) -> dict:
         "tags": tags,
         "verification": VERIFICATION_NOTE[lang].get(c.get("verification") or "", ""),
         "text": (rule.text_zh if lang == "zh" else rule.text_en) if rule else "",
-        "source": rule.source if rule else "",
+        "source": rule.citation(lang) if rule else "",
         "gap": [gap_line(item, lang) for item in gap.get("items", [])],
         "missing": [fields.label(m, lang) for m in gap.get("missing", []) if m in fields.FIELDS],
     }

@@ -210,7 +210,8 @@ class ActionPlanner:
         values = {"unit": unit, "metric": metric, "op": item.get("op"), "threshold": item.get("threshold"),
                   "distance": item.get("distance"), "amount": amount, "amount_unit": amount_unit,
                   "target": target, "field": lever.get("field") or metric, "item": item, "required": required}
-        self._add(tid, c, kind, share, 1.0, values, lead=lead, source=rule.source if rule else "")
+        self._add(tid, c, kind, share, 1.0, values, lead=lead,
+                  source={lang: rule.citation(lang) for lang in ("zh", "en")} if rule else None)
 
     def _gather(self, tid, c, missing, share, *, required=True) -> None:
         self._add(tid, c, "gather", share, 1.0,
@@ -226,7 +227,7 @@ class ActionPlanner:
         values = {"title_tier": lower, "eligible": eligible, "field": titles[0]}
         self._add(tid, c, "title", share, 1.0, values, lead="title")
 
-    def _add(self, tid, c, kind, impact, weight, values, *, lead=None, source="") -> None:
+    def _add(self, tid, c, kind, impact, weight, values, *, lead=None, source: dict | None = None) -> None:
         lead = lead or self.data.kinds[kind]["lead"]
         values = dict(values)
         months, day = self._lead(lead, values)
@@ -235,7 +236,8 @@ class ActionPlanner:
                              "tier": tid, "criterion": c["id"] if c else None, "crit": c, "kind": kind,
                              "required": c is not None,
                              "impact": impact * weight, "lead": lead, "lead_time_months": months,
-                             "source": source, **values})
+                             "source_zh": (source or {}).get("zh", ""), "source_en": (source or {}).get("en", ""),
+                             **values})
 
     def _lead(self, lead: str, v: dict) -> tuple[int | None, dt.date | None]:
         """Months until an action counts and, where the calendar fixes it, the exact date."""
@@ -290,7 +292,8 @@ class ActionPlanner:
                               {"unit": unit, "metric": d["field"], "op": ">=", "threshold": tgt,
                                "distance": amount, "amount": amount, "amount_unit": unit, "target": tgt,
                                "field": d["field"], "item": item, "driver": d["field"]},
-                              source="readiness model")
+                              source={"zh": "就绪度模型提示（不是认定条件）",
+                                      "en": "readiness model suggestion (not a rule requirement)"})
 
 
 def _unit(name: str, unit: str) -> str:

@@ -171,7 +171,8 @@ def route_action(brief: dict | None, result: Mapping, data: AdviceData) -> dict 
                                                           data.value("weight_tier_after")),
             "lead": data.kinds[kind]["lead"],
             "lead_time_months": int(data.value(data.kinds[kind]["lead"])),
-            "source": data.briefs[FAMILY].get("action_source", ""), "field": HELD_FIELD,
+            "source_zh": data.briefs[FAMILY].get("action_source_zh", ""),
+            "source_en": data.briefs[FAMILY].get("action_source_en", ""), "field": HELD_FIELD,
             "missing": list(brief["missing"])}
 
 

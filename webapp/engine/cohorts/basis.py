@@ -1,13 +1,64 @@
-"""The zh/en sentences saying what a fitted cohort metric rests on (``basis_zh``, ``basis_en`` in fitted.json)."""
+"""The zh/en sentences saying what a fitted cohort metric rests on (``basis_zh``, ``basis_en`` in fitted.json),
+with each source named as clients read it (``publications.toml``: the publication, never a web address)."""
 
 from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 from webapp.engine.cohorts.metrics import METRIC_LABELS
 
-_SOURCE_NAMES = {"PatSnap2023": ("智慧芽《2023年专精特新“小巨人”企业科创力报告》",
-                                  "PatSnap 2023 Little Giant report")}
+PUBLICATIONS_FILE = "publications.toml"
+_ADDRESS = re.compile(r"\b(?:[a-z0-9-]+\.)+(?:com|cn|net|org|edu|html?)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """How clients read one source of aggregates.csv."""
+
+    match: str
+    zh: str
+    en: str
+    keep_rest: bool = False
+
+
+def load_publications(directory: Path) -> list[Publication]:
+    """The entries of ``directory/publications.toml``, longest match first."""
+    path = Path(directory) / PUBLICATIONS_FILE
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        pubs = [Publication(p["match"], p["zh"], p["en"], bool(p.get("keep_rest", False)))
+                for p in doc.get("publications", [])]
+    except FileNotFoundError:
+        raise ValueError(f"{path.name}: file not found in {path.parent}") from None
+    except (tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path.name}: not a valid publications table ({type(exc).__name__}: {exc})") from None
+    return sorted(pubs, key=lambda p: -len(p.match))
+
+
+def cite_source(text: str, publications: list[Publication], lang: int) -> str:
+    """The client's name for a provenance ``text`` of aggregates.csv (lang 0 = zh, 1 = en).
+
+    Raises
+    ------
+    ValueError
+        When no publication matches, or the name would still hold a web address.
+    """
+    for pub in publications:
+        if text.startswith(pub.match):
+            out = pub.zh if lang == 0 else pub.en
+            if pub.keep_rest:
+                rest = text[len(pub.match):].strip()
+                out = f"{out} {rest.replace('chart', '图表') if lang == 0 else rest}".strip()
+            if _ADDRESS.search(out):
+                raise ValueError(f"{PUBLICATIONS_FILE}: the name for {text!r} holds a web address")
+            return out
+    raise ValueError(f"{PUBLICATIONS_FILE}: no entry matches the source {text!r} of aggregates.csv")
+
 _FAMILY_NAMES = {"zi_dlognorm": ("零膨胀离散对数正态分布", "zero-inflated discretised lognormal"),
                  "zi_lognorm": ("含零点的对数正态分布", "lognormal with a mass at zero"),
                  "logitnorm": ("logit正态分布", "logit-normal"),
@@ -16,13 +67,6 @@ _STAT_NAMES = {"mean": ("均值", "mean"), "typical": ("典型值（按均值）
                "ratio_of_totals": ("合计比值", "pooled ratio"), "total": ("合计", "total"),
                "median": ("中位数", "median"), "cagr_of_mean": ("均值年复合增长率", "growth of the mean"),
                "share": ("占比", "share"), "count": ("企业数", "firms"), "share_below": ("占比", "share")}
-
-
-def _source(text: str, lang: int) -> str:
-    """A source reference in the reader's language."""
-    for short, names in _SOURCE_NAMES.items():
-        text = text.replace(short, names[lang])
-    return text.replace("chart", "图表") if lang == 0 else text
 
 
 def _figure(row: dict, lang: int) -> str:
@@ -41,13 +85,13 @@ def _figure(row: dict, lang: int) -> str:
     return f"{name} {'' if kind == 'share_below' else 'at '}{arg}: {shown}{flag}"
 
 
-def _figures(rows: list[dict], lang: int) -> str:
+def _figures(rows: list[dict], lang: int, publications: list[Publication]) -> str:
     """Figures grouped by source: 'mean 1.65, share at 0: 76.7% (PatSnap 2023 ... chart 2.8)'."""
     by_source: dict[str, list[str]] = {}
     for r in rows:
         by_source.setdefault(r["source"], []).append(_figure(r, lang))
     sep, open_, close = ("、", "（", "）") if lang == 0 else (", ", " (", ")")
-    return ("；" if lang == 0 else "; ").join(f"{sep.join(f)}{open_}{_source(src, lang)}{close}"
+    return ("；" if lang == 0 else "; ").join(f"{sep.join(f)}{open_}{cite_source(src, publications, lang)}{close}"
                                              for src, f in by_source.items())
 
 
@@ -66,7 +110,8 @@ _SPREAD_TEXT = {"published": ("离散度按公开分布拟合", "spread fitted t
                 "assumed": ("离散度依据明示假设", "spread set by stated assumptions")}
 
 
-def basis_text(entry: dict, rows: list[dict], meta: pd.DataFrame, cid: str) -> dict:
+def basis_text(entry: dict, rows: list[dict], meta: pd.DataFrame, cid: str,
+               publications: list[Publication]) -> dict:
     """The zh/en sentences a report prints under a percentile.
 
     Parameters
@@ -79,11 +124,14 @@ def basis_text(entry: dict, rows: list[dict], meta: pd.DataFrame, cid: str) -> d
         cohorts.csv indexed by cohort id (display names).
     cid : str
         The cohort id.
+    publications : list of Publication
+        How clients read each source (:func:`load_publications`).
 
     Returns
     -------
     dict
-        ``{"basis_zh": str, "basis_en": str}``.
+        ``{"basis_zh": str, "basis_en": str, "references_zh": list, "references_en": list}``: the sentences
+        and the sources by their client-facing names.
     """
     disp, (fam_zh, fam_en) = entry["dispersion"], _FAMILY_NAMES[entry["family"]]
     if disp["origin"] == "borrowed":
@@ -95,7 +143,9 @@ def basis_text(entry: dict, rows: list[dict], meta: pd.DataFrame, cid: str) -> d
     extra_zh, extra_en = ("；含明示假设", "; includes stated assumptions") if entry["assumption"] \
         else ("", "")
     name_zh, name_en = meta.loc[cid, "name_zh"], meta.loc[cid, "name_en"]
-    return {"basis_zh": f"{name_zh}：按公开汇总数据拟合的{fam_zh}（{_figures(rows, 0)}）；"
+    return {"basis_zh": f"{name_zh}：按公开汇总数据拟合的{fam_zh}（{_figures(rows, 0, publications)}）；"
                         f"{zh_spread}{extra_zh}；数据截至{entry['as_of']}。",
-            "basis_en": f"{name_en}: {fam_en} fitted to published aggregates ({_figures(rows, 1)}); "
-                        f"{en_spread}{extra_en}; data as of {entry['as_of']}."}
+            "basis_en": f"{name_en}: {fam_en} fitted to published aggregates ({_figures(rows, 1, publications)}); "
+                        f"{en_spread}{extra_en}; data as of {entry['as_of']}.",
+            "references_zh": sorted({cite_source(r["source"], publications, 0) for r in rows}),
+            "references_en": sorted({cite_source(r["source"], publications, 1) for r in rows})}

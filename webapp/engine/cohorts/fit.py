@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from webapp import paths
-from webapp.engine.cohorts.basis import basis_text
+from webapp.engine.cohorts.basis import basis_text, load_publications
 from webapp.engine.cohorts.distributions import FAMILIES
 from webapp.engine.cohorts.metrics import COUNT_METRICS, METRICS
 
@@ -164,8 +164,8 @@ def _solve(family: str, targets: list[Target], free: tuple, fixed: dict) -> tupl
 class _Fit:
     """Fitting state: the inputs, the entries fitted so far and the pooled spread."""
 
-    def __init__(self, aggregates: pd.DataFrame, cohorts: pd.DataFrame):
-        self.rows, self.meta = aggregates, cohorts
+    def __init__(self, aggregates: pd.DataFrame, cohorts: pd.DataFrame, publications: list):
+        self.rows, self.meta, self.publications = aggregates, cohorts, publications
         self.entries: dict[str, dict[str, dict]] = {}
         self.dists: dict[tuple[str, str], object] = {}
         self.pooled = np.nan
@@ -245,7 +245,7 @@ class _Fit:
                  "summary": {"mean": dist.mean(), "median": dist.median(),
                              "p_zero": float(dist.cdf(np.array([0.0]))[0])},
                  "diagnostics": [_diagnostic(dist, r, n_firms) for r in rows]}
-        entry.update(basis_text(entry, [t.row for t in targets], self.meta, cid))
+        entry.update(basis_text(entry, [t.row for t in targets], self.meta, cid, self.publications))
         self.entries.setdefault(cid, {})[metric] = entry
 
 
@@ -304,7 +304,7 @@ def fit_all(aggregates_csv: str | Path | None = None, out_json: str | Path | Non
     """
     path = Path(aggregates_csv) if aggregates_csv is not None else paths.resolve().cohorts / "aggregates.csv"
     rows, meta = read_inputs(path)
-    state = _Fit(rows, meta)
+    state = _Fit(rows, meta, load_publications(path.parent))
     for metric in POOL_FROM:
         state.fit(REFERENCE, metric)
     spreads = [state.entries[REFERENCE][m] for m in POOL_FROM]
@@ -316,7 +316,8 @@ def fit_all(aggregates_csv: str | Path | None = None, out_json: str | Path | Non
         for metric in METRICS:
             if metric not in state.entries.get(cid, {}):
                 state.fit(cid, metric)
-    digest = hashlib.sha256(path.read_bytes() + path.with_name("cohorts.csv").read_bytes()).hexdigest()
+    digest = hashlib.sha256(path.read_bytes() + path.with_name("cohorts.csv").read_bytes()
+                            + path.with_name("publications.toml").read_bytes()).hexdigest()
     result = _rounded({
         "generated_by": "webapp.engine.cohorts.fit.fit_all",
         "inputs_sha256": digest,

@@ -190,7 +190,8 @@ def _fitted_basis(entry: dict) -> dict:
     """The per-metric basis record of a fitted entry."""
     return {"kind": "fitted", "as_of": entry["as_of"], "family": entry["family"],
             "assumption": entry["assumption"], "dispersion": entry["dispersion"]["origin"],
-            "sources": list(entry["sources"]), "source_zh": entry["basis_zh"], "source_en": entry["basis_en"]}
+            "sources_zh": list(entry["references_zh"]), "sources_en": list(entry["references_en"]),
+            "source_zh": entry["basis_zh"], "source_en": entry["basis_en"]}
 
 
 def _load_empirical(meta_path: Path) -> Cohort:
@@ -202,7 +203,7 @@ def _load_empirical(meta_path: Path) -> Cohort:
     for m in meta["metrics"]:
         n, src, as_of = len(dists[m].values), meta["source"], meta["as_of"]
         bases[m] = {"kind": "empirical", "as_of": as_of, "family": "empirical", "assumption": False,
-                    "dispersion": "empirical", "n": n, "sources": [src],
+                    "dispersion": "empirical", "n": n, "sources_zh": [src], "sources_en": [src],
                     "source_zh": f"{src}：{n}家企业的实际数据（经验分布），截至{as_of}",
                     "source_en": f"{src}: observed values of {n} firms (empirical), as of {as_of}"}
     return Cohort(meta["id"], meta["name_zh"], meta["name_en"], float(meta["n_firms"]), meta["as_of"],

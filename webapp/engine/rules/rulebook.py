@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from webapp import fields, paths
+from webapp.engine.rules.citations import Citation, Document, join, load_documents, parse_cite
 from webapp.engine.rules.expressions import Expression, ExpressionError, compile_expression
 from webapp.engine.rules.forms import FORMS, CriterionForm, form_of
 from webapp.engine.rules.parts import Brackets, Route, RuleTableError, compile_in, read_toml
@@ -65,6 +66,12 @@ class Criterion:
     titles: tuple[str, ...] = ()
     eligible: tuple[str, ...] = ()
     also: Expression | None = None
+    cite: tuple[Citation, ...] = ()
+
+    def citation(self, lang: str) -> str:
+        """The official citation clients see (document number, annex, item); ``source`` is provenance for
+        maintainers and is never shown."""
+        return join(self.cite, lang)
 
     @property
     def handler(self) -> CriterionForm:
@@ -103,13 +110,26 @@ class RuleTable:
     family: str
     in_force_from: dt.date | None
     in_force_until: dt.date | None
-    instrument_zh: str
-    instrument_en: str
     source: str
     tiers: dict[str, Tier]
     criteria: dict[str, Criterion]
     path: str
     ladder: tuple[str, ...] = ()
+    cite: tuple[Citation, ...] = ()
+
+    def citation(self, lang: str) -> str:
+        """The official document(s) of the table as clients see them: issuing body, title and number."""
+        return join(self.cite, lang, full=True)
+
+    @property
+    def instrument_zh(self) -> str:
+        """The title(s) and number(s) of the table's document(s), in Chinese."""
+        return "及".join(c.title("zh") for c in self.cite)
+
+    @property
+    def instrument_en(self) -> str:
+        """The title(s) and number(s) of the table's document(s), in English."""
+        return " and ".join(c.title("en") for c in self.cite)
 
 
 @dataclass(frozen=True)
@@ -120,6 +140,7 @@ class RuleBook:
     metrics: dict[str, Metric]
     metrics_version: str = ""
     directory: str = ""
+    documents: dict[str, Document] = field(default_factory=dict)
 
     def family(self, family: str) -> list[RuleTable]:
         """The tables of one family (``sme``, ``tech``, ``champion``, ...), oldest in force first."""
@@ -213,22 +234,24 @@ def load_rule_book(directory: str | Path | None = None) -> RuleBook:
     metrics_doc = _read(directory / "metrics.toml")
     metrics = _load_metrics(metrics_doc, directory / "metrics.toml")
     names_ok = _name_checker(metrics)
+    documents = load_documents(directory)
     tables = {}
     for path in sorted(directory.glob("*.toml")):
         doc = _read(path)
         if "family" not in doc.get("table", {}):
             continue  # metrics, and fragments only ever included by a table
-        table = load_rule_table(path, names_ok=names_ok)
+        table = load_rule_table(path, names_ok=names_ok, documents=documents)
         tables[table.id] = table
     _check_references(tables)
     _check_periods(tables)
     return RuleBook(tables=tables, metrics=metrics, metrics_version=metrics_doc["table"].get("version", ""),
-                    directory=str(directory))
+                    directory=str(directory), documents=documents)
 
 
-def load_rule_table(path: str | Path, *, names_ok=None) -> RuleTable:
-    """Load one rule table (with its includes) and check every row."""
+def load_rule_table(path: str | Path, *, names_ok=None, documents: dict[str, Document] | None = None) -> RuleTable:
+    """Load one rule table (with its includes) and check every row, citations included."""
     path = Path(path)
+    documents = load_documents(path.parent) if documents is None else documents
     doc = _read(path)
     meta = doc.get("table")
     if not isinstance(meta, dict) or "id" not in meta or "version" not in meta:
@@ -243,7 +266,8 @@ def load_rule_table(path: str | Path, *, names_ok=None) -> RuleTable:
     rows += [(path.name, i, row) for i, row in enumerate(doc.get("criteria", []))]
     criteria = {}
     for fname, i, row in rows:
-        crit = _criterion(row, meta["id"], names_ok, where=f"{fname}: criteria[{i}] ({row.get('id', '?')})")
+        crit = _criterion(row, meta["id"], names_ok, documents,
+                          where=f"{fname}: criteria[{i}] ({row.get('id', '?')})")
         if crit.id in criteria:
             raise RuleTableError(f"{fname}: criteria[{i}]: duplicate id {crit.id!r}")
         criteria[crit.id] = crit
@@ -261,8 +285,8 @@ def load_rule_table(path: str | Path, *, names_ok=None) -> RuleTable:
         raise RuleTableError(f"{path.name}: [table] needs ladder, the rungs lowest first")
     return RuleTable(
         id=meta["id"], version=str(meta["version"]), family=meta.get("family", "sme"), **dates,
-        instrument_zh=meta.get("instrument_zh", ""), instrument_en=meta.get("instrument_en", ""),
         source=meta.get("source", ""), tiers=tiers, criteria=criteria, path=str(path), ladder=tuple(ladder),
+        cite=parse_cite(meta.get("cite"), documents, f"{path.name}: [table]"),
     )
 
 
@@ -289,7 +313,7 @@ def _load_metrics(doc: dict, path: Path) -> dict[str, Metric]:
     return out
 
 
-def _criterion(row: dict, table_id: str, names_ok, where: str) -> Criterion:
+def _criterion(row: dict, table_id: str, names_ok, documents: dict[str, Document], where: str) -> Criterion:
     missing = [k for k in _COMMON_KEYS if k not in row]
     if missing:
         raise RuleTableError(f"{where}: missing {', '.join(missing)}")
@@ -302,7 +326,7 @@ def _criterion(row: dict, table_id: str, names_ok, where: str) -> Criterion:
         raise RuleTableError(f"{where}: a scored criterion needs max_points")
     kw: dict[str, Any] = {k: row[k] for k in _COMMON_KEYS}
     kw.update(table=table_id, note=row.get("note", ""), self_declared=bool(row.get("self_declared", False)),
-              value=row.get("value"), group=row.get("group"))
+              value=row.get("value"), group=row.get("group"), cite=parse_cite(row.get("cite"), documents, where))
     if "max_points" in row:
         kw["max_points"] = float(row["max_points"])
     for key in ("test", "points", "also"):

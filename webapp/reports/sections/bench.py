@@ -48,7 +48,7 @@ def basis_summary(ctx: Ctx, metrics: Mapping) -> tuple[str, str, str]:
         for bucket, value in ((kinds, ctx.w.get(b.get("kind", ""), b.get("kind", ""))), (dates, b.get("as_of"))):
             if value and value not in bucket:
                 bucket.append(value)
-        for ref in b.get("sources") or []:
+        for ref in b.get(f"sources_{ctx.lang}") or []:
             if ref not in refs:
                 refs.append(str(ref))
     return "、".join(kinds) if ctx.lang == "zh" else ", ".join(kinds), ", ".join(dates), "; ".join(refs)

@@ -117,8 +117,8 @@ def _requirement(ctx: Ctx, rule, sources: bool):
     if rule is None:
         return ""
     text = ctx.esc(rule.text_zh if ctx.lang == "zh" else rule.text_en)
-    if sources and rule.source:
-        text += f'<br/><font size="6.5" color="#61707d">{ctx.esc(rule.source)}</font>'
+    if sources and rule.cite:
+        text += f'<br/><font size="6.5" color="#61707d">{ctx.esc(rule.citation(ctx.lang))}</font>'
     return ctx.raw(text, "cell_small")
 
 
@@ -140,7 +140,7 @@ def criteria_table(ctx: Ctx, tid: str, *, sources: bool = False, labelled: bool 
                    widths: tuple[float, ...] = (8, 34, 10, 11, 29, 8)):
     """A row per criterion of tier ``tid``: id, name with marks and gaps, status, value, requirement, points.
 
-    ``sources`` adds each criterion's official citation (the rule table's ``source``) under its wording;
+    ``sources`` adds each criterion's official citation (document number, annex, item) under its wording;
     ``labelled`` names what each value measures; ``widths`` are the relative column widths.
     """
     tier = ctx.assessment["tiers"][tid]

@@ -17,7 +17,7 @@ _TEXT = {
                      "概率仅供参考。",
            "criteria_sources": "各条件的出处与核实程度",
            "cohort_note": "百分位来自按公开汇总数据（均值、分档占比）拟合的分布，不是企业级数据；"
-                          "每个指标的拟合方法与参数见 data/cohorts。",
+                          "每个指标的拟合方法与参数随 GiantStep 的对标数据一并记录。",
            "how": "建议如何排序、路线图如何推算",
            "tier_rule": "层级判断：某条件在未知输入取任何可能值时都满足为“符合”，都不满足为“不符合”，"
                         "否则为“待定”；未知输入从不按零处理。"},
@@ -28,11 +28,23 @@ _TEXT = {
                      "until a user retrains it on real outcomes; read its probabilities as indications.",
            "criteria_sources": "Where each criterion comes from, and how far it is verified",
            "cohort_note": "Fitted percentiles come from distributions fitted to published aggregates (means, bucket "
-                          "shares), not firm-level data; data/cohorts records each metric's fit and parameters.",
+                          "shares), not firm-level data; GiantStep's cohort data record each metric's fit and "
+                          "parameters.",
            "how": "How actions are ranked and the roadmap is dated",
            "tier_rule": "A criterion is met when it holds whatever values the unknown inputs take, not met when it "
                         "fails whatever they take, and unknown otherwise; an unknown input is never taken as zero."},
 }
+
+
+def _document(ctx: Ctx, table_):
+    """A rule table's official document(s) with their government addresses, as one table cell."""
+    lines = []
+    for cite in table_.cite:
+        line = ctx.esc(cite.text(ctx.lang, full=True))
+        if cite.document.url:
+            line += f'<br/><font size="6">{ctx.esc(cite.document.url)}</font>'
+        lines.append(line)
+    return ctx.raw("<br/>".join(lines), "cell_small")
 
 
 def _rules(ctx: Ctx) -> list:
@@ -40,11 +52,10 @@ def _rules(ctx: Ctx) -> list:
     rows = []
     for rid, version in (a.get("rule_versions") or {}).items():
         t = book.tables.get(rid)
-        rows.append([rid, version, (t.instrument_zh if ctx.lang == "zh" else t.instrument_en) if t else "",
-                     t.source if t else ""])
+        rows.append([rid, version, _document(ctx, t) if t else ""])
     story = [*ctx.heading(w["sources"]), ctx.p(_TEXT[ctx.lang]["tier_rule"], "small")]
     if rows:
-        story.append(table(ctx, ["ID", w["version"], w["instrument"], w["source"]], rows, [12, 10, 38, 40]))
+        story.append(table(ctx, ["ID", w["version"], w["instrument"]], rows, [12, 10, 78]))
     seen, crit_rows = set(), []
     for tier in a.get("tiers", {}).values():
         t = book.tables.get(tier.get("rules", ""))
@@ -55,7 +66,7 @@ def _rules(ctx: Ctx) -> list:
             seen.add(key)
             rule = t.criteria[c["id"]]
             crit_rows.append([c["id"], VERIFICATION[ctx.lang].get(rule.verification, rule.verification),
-                              ctx.p(rule.source, "cell_small")])
+                              ctx.p(rule.citation(ctx.lang), "cell_small")])
     if crit_rows:
         story += [*ctx.heading(_TEXT[ctx.lang]["criteria_sources"]),
                   table(ctx, ["ID", w["verification"], w["source"]], crit_rows, [10, 14, 76])]
