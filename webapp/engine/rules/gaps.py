@@ -9,7 +9,8 @@ import numpy as np
 
 from webapp import fields
 from webapp.engine.rules.criteria import Judge
-from webapp.engine.rules.expressions import FUNCTIONS, Evaluator, Expression, Interval, status_codes
+from webapp.engine.rules.expressions import FUNCTIONS, Expression, status_codes
+from webapp.engine.rules.levers import LeverSolver
 from webapp.engine.rules.rulebook import Criterion
 from webapp.engine.rules.status import MET
 
@@ -25,6 +26,9 @@ class GapFinder:
         self.env = judge.env
         self.metrics = judge.ruleset.metrics
         self._atom_cache: dict[int, np.ndarray] = {}
+        self._points: dict[int, np.ndarray] = {}
+        self._levers: dict[tuple[str, float], np.ndarray] = {}
+        self._solver = LeverSolver(self.metrics, self._point)
 
     # -- inputs
     def inputs_of(self, names) -> list[str]:
@@ -39,7 +43,12 @@ class GapFinder:
 
     def missing(self, names, i: int) -> list[str]:
         """Input fields behind ``names`` that are unknown for firm ``i``."""
-        return [f for f in self.inputs_of(names) if _unknown(self.env.clean[f].iloc[i])]
+        return [f for f in self.inputs_of(names) if self._unknown(f)[i]]
+
+    def _unknown(self, name: str) -> np.ndarray:
+        """True for firms whose input ``name`` is unknown."""
+        enums = self.env.evaluator.enums
+        return enums[name][0] < 0 if name in enums else np.isnan(self.env.point(name))
 
     # -- atoms
     def _status(self, node: ast.expr) -> np.ndarray:
@@ -115,41 +124,38 @@ class GapFinder:
         return {"money": "wan", "pct": "pct", "count": "count", "bool": "bool"}.get(spec.kind, "number")
 
     def lever(self, metric: str, threshold: float, i: int) -> dict | None:
-        """How much of the metric's lever field firm ``i`` needs to reach ``threshold``, by bisection."""
+        """How much of the metric's lever field firm ``i`` needs to reach ``threshold`` (closed form, solved
+        for every firm at once by :class:`webapp.engine.rules.levers.LeverSolver`)."""
         m = self.metrics.get(metric)
         if m is None or not m.lever:
             return None
-        values = {f: _num(self.env.clean[f].iloc[i]) for f in self.inputs_of(m.expr.names)}
-        if any(v is None for v in values.values()):
+        amount = float(self.lever_amounts(metric, threshold)[i])
+        if math.isnan(amount):
             return None
-        current = values[m.lever]
-
-        def at(x: float) -> float:
-            env = dict(values, **{m.lever: x})
-
-            def resolve(name: str) -> Interval:
-                if name in env:
-                    return Interval.const(env[name], 1)
-                return ev.evaluate(self.metrics[name].expr)
-
-            ev = Evaluator(1, resolve, {})
-            return float(ev.evaluate(m.expr).lo[0])
-
-        if at(current) >= threshold or not math.isfinite(at(current)):
-            return None
-        hi = max(1.0, abs(current))
-        while at(current + hi) < threshold and hi < 1e12:
-            hi *= 2
-        if at(current + hi) < threshold:
-            return None
-        lo = 0.0
-        for _ in range(80):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if at(current + mid) < threshold else (lo, mid)
-        amount = hi
         if fields.FIELDS[m.lever].integer:
             amount = float(math.ceil(amount - 1e-9))
         return {"field": m.lever, "amount": round(amount, 4), "unit": self.unit(m.lever)}
+
+    def lever_amounts(self, metric: str, threshold: float) -> np.ndarray:
+        """Per firm, the rise of ``metric``'s lever field that brings it to ``threshold``; NaN where none
+        (an unknown input, the threshold already reached, or a lever that cannot get there)."""
+        key = (metric, float(threshold))
+        if key not in self._levers:
+            m = self.metrics[metric]
+            known = np.ones(self.judge.n, dtype=bool)
+            for f in self.inputs_of(m.expr.names):
+                known &= ~np.isnan(self.env.point(f))
+            amounts = self._solver.amounts(metric, threshold, self.env.point(m.lever), self.env.point(metric))
+            self._levers[key] = np.where(known, amounts, np.nan)
+        return self._levers[key]
+
+    def _point(self, node: ast.expr) -> np.ndarray:
+        """The value per firm of a sub-expression (NaN where unknown), as the judge evaluates it."""
+        key = id(node)
+        if key not in self._points:
+            expr = Expression(text=ast.unparse(node), tree=node, names=_names(node))
+            self._points[key] = self.env.evaluator.evaluate(expr).point()
+        return self._points[key]
 
     # -- criteria
     def gap(self, crit: Criterion, i: int) -> dict | None:

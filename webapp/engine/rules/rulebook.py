@@ -11,6 +11,7 @@ from webapp import fields, paths
 from webapp.engine.rules.citations import Citation, Document, join, load_documents, parse_cite
 from webapp.engine.rules.expressions import Expression, ExpressionError, compile_expression
 from webapp.engine.rules.forms import FORMS, CriterionForm, form_of
+from webapp.engine.rules.levers import LeverError, check_invertible
 from webapp.engine.rules.parts import Brackets, Route, RuleTableError, compile_in, read_toml
 
 __all__ = ["Brackets", "Criterion", "Metric", "Route", "RuleBook", "RuleSet", "RuleTable", "RuleTableError", "Tier",
@@ -310,6 +311,10 @@ def _load_metrics(doc: dict, path: Path) -> dict[str, Metric]:
             raise RuleTableError(f"{where}: {exc}") from None
         out[name] = Metric(name=name, expr=expr, unit=spec.get("unit", ""), name_zh=spec.get("name_zh", name),
                            name_en=spec.get("name_en", name), lever=spec.get("lever"), base=spec.get("base"))
+        try:
+            check_invertible(name, out)
+        except LeverError as exc:
+            raise RuleTableError(f"{where}: {exc}") from None
     return out
 
 
