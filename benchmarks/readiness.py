@@ -22,6 +22,7 @@ from webapp.engine.readiness.population.params import load_population_params
 from webapp.engine.readiness.population.simulate import simulate_population
 from webapp.engine.readiness.store import ModelError, load_model, save_model
 from webapp.engine.readiness.train import mask_profiles
+from webapp.engine.rules.rulebook import load_rule_book
 
 
 def _peak_mb() -> float:
@@ -38,7 +39,8 @@ def _median(label: str, times: list[float], rows: int | None = None) -> float:
 def _firms(rows: int) -> pd.DataFrame:
     pop = simulate_population(20_000, seed=3)
     rng = np.random.default_rng(0)
-    masked = mask_profiles(pop.profiles, rng, load_population_params().masking)
+    masked = mask_profiles(pop.profiles, rng, load_population_params().masking,
+                           quick=load_rule_book().quick_fields)
     return masked.iloc[rng.integers(0, len(masked), rows)].reset_index(drop=True)
 
 

@@ -43,6 +43,8 @@ class FieldSpec:
     choices: tuple[str, ...] = ()
     choice_labels_zh: tuple[str, ...] = ()
     choice_labels_en: tuple[str, ...] = ()
+    # On the quick check whatever the rule tables read (the firm's name, its province). The quick check's other
+    # fields are the rule inputs derived from the tables: webapp.engine.rules.quick.quick_fields.
     quick: bool = False
     self_declared: bool = False
 
@@ -113,13 +115,12 @@ def _enum(name, group, label_zh, label_en, help_zh, help_en, options, **extra):
               choices=codes, choice_labels_zh=zh, choice_labels_en=en, **extra)
 
 
-def _money_years(stem, group, zh, en, help_zh, help_en, quick=False):
+def _money_years(stem, group, zh, en, help_zh, help_en):
     """Three money fields for years t, t-1, t-2 (``stem``, ``stem_prev``, ``stem_prev2``)."""
     years = (("", "上年度", "year t"), ("_prev", "t-1 年", "year t-1"), ("_prev2", "t-2 年", "year t-2"))
     return tuple(
         _f(stem + suffix, "money", group, "wan", f"{yzh}{zh}", f"{en}, {yen}",
-           f"{yzh}{help_zh}。{_T_ZH}{_AUDIT_ZH}", f"{help_en}, {yen}. {_T_EN} {_AUDIT_EN}",
-           quick=quick and suffix != "_prev2")
+           f"{yzh}{help_zh}。{_T_ZH}{_AUDIT_ZH}", f"{help_en}, {yen}. {_T_EN} {_AUDIT_EN}")
         for suffix, yzh, yen in years
     )
 
@@ -170,8 +171,7 @@ _IDENTITY = (
            ("agri_machinery", "农机装备", "Agricultural machinery"),
            ("new_materials", "新材料", "New materials"),
            ("biomed", "生物医药及高性能医疗器械", "Biomedicine and high-performance medical devices"),
-           ("other", "其他领域", "Other")),
-          quick=True),
+           ("other", "其他领域", "Other"))),
     _f("strategic_emerging", "bool", "identity", "", "属于战略性新兴产业", "Strategic emerging industry",
        "主导产品属于《战略性新兴产业分类》（63号文附件1：「主导产品所属领域情况：A.属于《战略性新兴产业分类》」）。",
        "The leading product is in the Strategic Emerging Industries catalogue (《战略性新兴产业分类》)."),
@@ -206,8 +206,7 @@ _IDENTITY = (
 _FINANCE = (
     *_money_years("revenue", "finance", "营业收入", "Operating revenue",
                   "利润表“营业收入”，即营业收入总额",
-                  "Operating revenue (营业收入) from the income statement",
-                  quick=True),
+                  "Operating revenue (营业收入) from the income statement"),
     *_money_years("main_revenue", "finance", "主营业务收入", "Main-business revenue",
                   "主营业务收入总额，不含其他业务收入；63号文以「主营业务收入总额占营业收入总额比重」考察专业化",
                   "Main-business revenue (主营业务收入), excluding other operating income"),
@@ -235,18 +234,16 @@ _FINANCE = (
        "New equity paid in by qualified institutional investors over years t-2 to t; enter 0 if none."),
     *_money_years("rd_expense", "finance", "研发费用", "R&D expense",
                   "研发费用总额：利润表“研发费用”及研发费用辅助账归集的金额",
-                  "R&D expense (研发费用): the income-statement item, as collected in the R&D sub-ledger",
-                  quick=True),
+                  "R&D expense (研发费用): the income-statement item, as collected in the R&D sub-ledger"),
 )
 
 _PEOPLE = (
     _f("employees", "count", "people", "persons", "职工总数", "Total staff",
        "上年末职工总数，以参加社会保险的人数为准。",
-       "Total staff at the end of year t, counted as insured employees.",
-       quick=True),
+       "Total staff at the end of year t, counted as insured employees."),
     _f("rd_staff", "count", "people", "persons", "研发人员数", "R&D staff",
        "从事研发和相关技术创新活动的科技人员人数（可含累计实际工作满6个月的兼职人员）。",
-       "Staff engaged in R&D and related innovation (S&T staff).", quick=True),
+       "Staff engaged in R&D and related innovation (S&T staff)."),
 )
 
 _ORGANISATION = (
@@ -327,17 +324,17 @@ _IP_I_EN = (
 _IP = (
     _f("patent_applications", "count", "ip", "patents", "累计专利申请量", "Patent applications, cumulative",
        "企业累计提交的各类专利（发明、实用新型、外观设计）申请件数。" + _CNIPA_ZH,
-       "Cumulative patent applications of all types. " + _CNIPA_EN, quick=True),
+       "Cumulative patent applications of all types. " + _CNIPA_EN),
     _f("invention_applications", "count", "ip", "patents",
        "累计发明专利申请量", "Invention applications, cumulative",
        "累计发明专利申请件数（含已授权、审查中和已驳回的）。" + _CNIPA_ZH,
-       "Cumulative invention-patent applications (granted, pending or rejected). " + _CNIPA_EN, quick=True),
+       "Cumulative invention-patent applications (granted, pending or rejected). " + _CNIPA_EN),
     _f("invention_grants", "count", "ip", "patents", "累计发明专利授权量", "Invention grants, cumulative",
        "累计获得授权的发明专利件数。" + _CNIPA_ZH,
-       "Cumulative granted invention patents. " + _CNIPA_EN, quick=True),
+       "Cumulative granted invention patents. " + _CNIPA_EN),
     _f("valid_inventions", "count", "ip", "patents", "有效发明专利数", "Valid invention patents",
        "目前仍有效（按时缴纳年费）的发明专利件数。" + _CNIPA_ZH,
-       "Invention patents currently in force. " + _CNIPA_EN, quick=True),
+       "Invention patents currently in force. " + _CNIPA_EN),
     _f("valid_utility_models", "count", "ip", "patents", "有效实用新型专利数", "Valid utility models",
        "目前仍有效的实用新型专利件数。" + _CNIPA_ZH,
        "Utility-model patents currently in force. " + _CNIPA_EN),
@@ -360,7 +357,7 @@ _IP = (
     *_counts_years("applications", "专利申请量", "Patent applications"),
     _f("class1_ip", "count", "ip", "items", "Ⅰ类知识产权数（与主导产品相关）", "Class I IP (leading product)",
        f"与主导产品相关的有效Ⅰ类知识产权数量。{_IP_I_ZH}（优质中小企业梯度培育说明）。{_CNIPA_ZH}",
-       f"Valid Class I IP related to the leading product. {_IP_I_EN}. {_CNIPA_EN}", quick=True),
+       f"Valid Class I IP related to the leading product. {_IP_I_EN}. {_CNIPA_EN}"),
     _f("class1_ip_self", "count", "ip", "items", "其中：自主研发的Ⅰ类知识产权", "of which self-developed",
        "上述Ⅰ类知识产权中，由企业自主研发、作为原始申请人取得（非受让）的数量。",
        "Of the Class I IP, those the firm developed itself and filed as original applicant (not acquired)."),
@@ -445,7 +442,7 @@ _TITLES = (
        "（含网络安全、数据安全）、质量、环境污染等事故以及偷漏税等违法违规行为」。" + _SELF_ZH,
        "Not on abnormal-operation or dishonesty lists; no major safety, quality, environmental or tax "
        "violation in 3 years; product not prohibited. " + _SELF_EN,
-       self_declared=True, quick=True),  # it gates every SME tier, so the quick check asks for it
+       self_declared=True),
 )
 
 _HNTE_ZH = "用于高新技术企业认定评估（国科发火〔2016〕32号及其工作指引国科发火〔2016〕195号）。"

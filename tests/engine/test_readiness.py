@@ -46,7 +46,8 @@ def model():
 def firms():
     """Held-out-like firms: a fresh population, each firm with a random share of fields hidden."""
     pop = simulate_population(1500, seed=SEED + 100, rules="SME-2026")
-    masked = mask_profiles(pop.profiles, np.random.default_rng(1), load_population_params().masking)
+    masked = mask_profiles(pop.profiles, np.random.default_rng(1), load_population_params().masking,
+                           quick=defaults.load(defaults.rule_book).quick_fields)
     return pop, masked.reset_index(drop=True)
 
 

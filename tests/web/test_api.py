@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from tests.factories import make_profile
+from webapp.engine.rules.rulebook import load_rule_book
 
 
 def test_assess_returns_the_contract(client):
@@ -73,9 +75,14 @@ def test_what_if_only_the_panel_fields(client):
 
 
 def test_fields_registry(client):
-    """GET /api/v1/fields lists the registry."""
+    """GET /api/v1/fields lists the registry, each field marked quick or not as the quick form asks."""
     body = client.get("/api/v1/fields").get_json()
     assert {f["name"] for f in body["fields"]} >= {"revenue", "rd_expense", "class1_ip"}
+    quick = {f["name"] for f in body["fields"] if f["quick"] is True}
+    assert all(f["quick"] in (True, False) for f in body["fields"])
+    assert quick == set(load_rule_book().quick_fields)
+    form = set(re.findall(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"', client.get("/assess").text))
+    assert quick == form & {f["name"] for f in body["fields"]}
 
 
 def test_json_404_405_413(client, app):

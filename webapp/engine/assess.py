@@ -18,9 +18,10 @@ from webapp.engine.cohorts.geography import TIER_COHORTS, cohorts_for
 from webapp.engine.cohorts.store import CohortSet
 from webapp.engine.io.inputs import validate_profiles
 from webapp.engine.readiness.model import ReadinessModel, readiness_columns, readiness_json
-from webapp.engine.rules.criteria import MET, UNKNOWN, VIA_NAMES, Judge, kleene_and, kleene_or, status_names
+from webapp.engine.rules import likely
+from webapp.engine.rules.criteria import MET, UNKNOWN, VIA_NAMES, Judge, status_names
 from webapp.engine.rules.gaps import GapFinder
-from webapp.engine.rules.ladder import NONE, next_tier, place_on_ladder, rung_order
+from webapp.engine.rules.ladder import NONE, place_on_ladder
 from webapp.engine.rules.rulebook import RuleBook, RuleSet
 
 MODES = ("new", "review")
@@ -46,6 +47,7 @@ class Assessment:
     _gaps: GapFinder | None = field(default=None, repr=False)
     _conditional: dict[str, np.ndarray] | None = field(default=None, repr=False)
     _likely: np.ndarray | None = field(default=None, repr=False)
+    _next: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def valid(self) -> np.ndarray:
@@ -66,43 +68,29 @@ class Assessment:
         return pd.DataFrame(cols, index=self.profiles.index)
 
     def conditional(self) -> dict[str, np.ndarray]:
-        """Per tier, True for firms whose tier is unknown but met once every unknown self-declared, advisory
-        or manual-review criterion is taken as met (spec/assessment.md, "Likely tier").
-
-        The tier's ``requires`` rule is re-evaluated with Kleene logic over criterion statuses in which only
-        those criteria are replaced by met; composite criteria keep their status, so the answer is sound.
-        """
+        """Per tier, True for firms whose tier is unknown only for want of declarations, evidence or review
+        (:func:`webapp.engine.rules.likely.conditional`)."""
         if self._conditional is None:
-            rs, crits = self.ruleset, self.judge.criteria
-
-            def status(cid: str) -> np.ndarray:
-                st = crits[cid].status
-                return np.where(st == UNKNOWN, MET, st).astype(st.dtype) if _soft(rs.criteria[cid]) else st
-
-            out = {}
-            for tid, res in self.judge.tiers.items():
-                parts = [kleene_or([status(c) for c in req])[0] if isinstance(req, tuple) else status(req)
-                         for req in rs.tiers[tid].requires]
-                out[tid] = (res.status == UNKNOWN) & (kleene_and(parts) == MET)
-            self._conditional = out
+            self._conditional = likely.conditional(self.judge)
         return self._conditional
 
     def likely_tier(self) -> np.ndarray:
         """Per firm, the highest rung that is met or conditional, or ``"none"``."""
         if self._likely is None:
-            cond = self.conditional()
-            placed = np.full(self.judge.n, NONE, dtype=object)
-            for tid in reversed(rung_order(self.ruleset)):  # lowest first, so higher rungs overwrite
-                placed = np.where((self.judge.tiers[tid].status == MET) | cond[tid], tid, placed)
-            self._likely = placed
+            self._likely = likely.likely_tier(self.judge, self.conditional())
         return self._likely
 
-    def to_confirm(self, i: int, likely: str) -> list[dict]:
-        """The unknown criteria of ``likely`` and of the rung above it, with their missing inputs."""
+    def next_tier(self) -> np.ndarray:
+        """Per firm, the first rung above the likely tier that the firm is not ruled out of, or None."""
+        if self._next is None:
+            self._next = likely.next_tier(self.judge, self.likely_tier())
+        return self._next
+
+    def to_confirm(self, i: int, likely_id: str, next_id: str | None) -> list[dict]:
+        """The unknown criteria of the likely tier and of the next tier, with their missing inputs."""
         rs, finder = self.ruleset, self._gap_finder()
-        above = next_tier(likely, rs)
         items = []
-        for tid in [t for t in (likely, above) if t and t != NONE]:
+        for tid in [t for t in (likely_id, next_id) if t and t != NONE]:
             for cid in rs.tiers[tid].criteria:
                 if self.judge.criteria[cid].status[i] != UNKNOWN:
                     continue
@@ -121,7 +109,7 @@ class Assessment:
         """
         rs = self.ruleset
         tier = str(self.tier[i])
-        nxt = next_tier(tier, rs)
+        nxt = self.next_tier()[i]
         finder = self._gap_finder() if gaps else None
         out = {
             "rules": rs.versions(),
@@ -135,7 +123,7 @@ class Assessment:
             "likely_tier": str(self.likely_tier()[i]),
             "derived": {m: _json_value(self.judge.env.point(m)[i]) for m in DERIVED_SHOWN if m in rs.metrics},
         }
-        out["to_confirm"] = self.to_confirm(i, out["likely_tier"])
+        out["to_confirm"] = self.to_confirm(i, out["likely_tier"], nxt)
         if self.cohorts is not None and benchmarks:
             ids = self.cohort_ids(i, nxt)
             out["benchmarks"] = benchmarks_json(self.profiles.iloc[[i]], self.cohorts, ids)
@@ -290,11 +278,6 @@ def assess(profiles: pd.DataFrame, *, rules: str | None = None, as_of: dt.date |
     return Assessment(profiles=clean, errors=errors, ruleset=ruleset, judge=judge, tier=tier, as_of=as_of,
                       mode=mode, rule_book=book, cohorts=cohorts or None, extra_cohorts=tuple(extra_cohorts),
                       model=model or None)
-
-
-def _soft(crit) -> bool:
-    """A criterion only declarations, evidence or review can settle: self-declared, advisory or manual."""
-    return bool(crit.self_declared or crit.kind == "advisory" or crit.handler.manual)
 
 
 def _json_value(v):

@@ -50,10 +50,13 @@ def what_if():
 
 @bp.get("/fields")
 def field_list():
-    """The field registry: names, kinds, units, labels, bounds and choices."""
+    """The field registry: names, kinds, units, labels, bounds and choices; ``quick`` marks the quick check's
+    fields (derived from the rule tables)."""
     keys = ("name", "kind", "group", "unit_zh", "unit_en", "label_zh", "label_en", "lo", "hi", "integer",
-            "choices", "quick", "self_declared")
-    return {"fields": [{k: getattr(spec, k) for k in keys} for spec in fields.REGISTRY]}
+            "choices", "self_declared")
+    quick = services.get_services().quick_fields
+    return {"fields": [{**{k: getattr(spec, k) for k in keys}, "quick": spec.name in quick}
+                       for spec in fields.REGISTRY]}
 
 
 def _body():

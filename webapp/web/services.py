@@ -46,6 +46,11 @@ class Services:
         """SME rule-set ids a user may choose, from the rule tables."""
         return self.rule_book.sme_ids()
 
+    @property
+    def quick_fields(self) -> tuple[str, ...]:
+        """The quick check's fields, derived from the rule tables (webapp.engine.rules.quick)."""
+        return self.rule_book.quick_fields
+
 
 @dataclass
 class Outcome:

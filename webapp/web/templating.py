@@ -11,10 +11,12 @@ TIER_IDS = ("innovative_sme", "tech_sme", "srdi_sme", "little_giant", "single_ch
 
 
 def field_groups(quick: bool) -> list[dict]:
-    """Registry fields grouped for the form: the quick check's dozen, or every field in its section."""
+    """Registry fields grouped for the form: the quick check's (derived from the rule tables), or every field
+    in its section."""
+    asked = services.get_services().quick_fields if quick else None
     out = []
     for gid, zh, en in fields.GROUPS:
-        specs = [s for s in fields.REGISTRY if s.group == gid and (s.quick or not quick)]
+        specs = [s for s in fields.REGISTRY if s.group == gid and (asked is None or s.name in asked)]
         if specs:
             out.append({"id": gid, "label_zh": zh, "label_en": en, "specs": specs})
     return out

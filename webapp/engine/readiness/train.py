@@ -22,7 +22,6 @@ from webapp.engine.rules.rulebook import RuleSet
 from webapp.fields import REGISTRY
 
 MASKABLE = tuple(s.name for s in REGISTRY if s.kind != "text" and s.group not in UNDRAWN_GROUPS)
-QUICK_FIELDS = tuple(s.name for s in REGISTRY if s.quick and s.kind != "text")
 VARIANTS = ("full", "quick", "random")   # evaluation profiles: every field, the quick check, half hidden
 P_FLOOR = 0.001                          # probabilities are reported within [P_FLOOR, 1 - P_FLOOR]
 N_BINS = 10
@@ -64,7 +63,7 @@ class TrainConfig:
 
 
 def mask_profiles(clean: pd.DataFrame, rng: np.random.Generator, masking: dict,
-                  kind: str | None = None) -> pd.DataFrame:
+                  kind: str | None = None, *, quick) -> pd.DataFrame:
     """Hide fields of each profile as a user with partial data would leave them empty.
 
     Parameters
@@ -79,6 +78,9 @@ def mask_profiles(clean: pd.DataFrame, rng: np.random.Generator, masking: dict,
     kind : {"full", "quick", "random"}, optional
         One pattern for every row (``random`` then hides each field with probability 0.5); by default each
         row draws its pattern from ``masking``.
+    quick : collection of str
+        The quick check's fields (``RuleSet.quick_fields``, derived from the rule tables); a quick pattern
+        keeps only these.
 
     Returns
     -------
@@ -93,7 +95,7 @@ def mask_profiles(clean: pd.DataFrame, rng: np.random.Generator, masking: dict,
     else:
         pattern = np.full(n, VARIANTS.index(kind))
         hide_p = np.full(n, 0.5 if kind == "random" else 0.0)
-    quick = np.isin(MASKABLE, QUICK_FIELDS)
+    quick = np.isin(MASKABLE, list(quick))
     draws = rng.random((n, m))
     hide = draws < hide_p[:, None]
     is_quick = pattern == 1
@@ -124,8 +126,8 @@ def split_firms(n: int, config: TrainConfig, rng: np.random.Generator) -> dict[s
             "train": np.sort(order[n_test + n_cal:])}
 
 
-def _copies(clean: pd.DataFrame, labels: pd.DataFrame, copies: int, masking: dict, rng) -> tuple:
-    masked = [mask_profiles(clean, rng, masking) for _ in range(max(int(copies), 1))]
+def _copies(clean: pd.DataFrame, labels: pd.DataFrame, copies: int, masking: dict, rng, quick) -> tuple:
+    masked = [mask_profiles(clean, rng, masking, quick=quick) for _ in range(max(int(copies), 1))]
     return (pd.concat(masked, ignore_index=True),
             pd.concat([labels] * len(masked), ignore_index=True))
 
@@ -169,9 +171,11 @@ def fit_tiers(clean: pd.DataFrame, labels: pd.DataFrame, parts: dict, *, ruleset
     """
     rng = np.random.default_rng(seed)
     features = ReadinessFeatures(rules=ruleset.sme.id).bind(ruleset).fit()
-    fit_x, fit_y = _copies(clean.iloc[parts["train"]], labels.iloc[parts["train"]], masking["copies"], masking, rng)
+    quick = ruleset.quick_fields
+    fit_x, fit_y = _copies(clean.iloc[parts["train"]], labels.iloc[parts["train"]], masking["copies"], masking, rng,
+                           quick)
     cal_x, cal_y = _copies(clean.iloc[parts["calibration"]], labels.iloc[parts["calibration"]],
-                           config.calibration_copies, masking, rng)
+                           config.calibration_copies, masking, rng, quick)
     f_fit, f_cal = features.features(fit_x), features.features(cal_x)
     known_column = list(features.feature_names_out_).index("known_fields")
     pipelines, info = {}, {}
@@ -244,7 +248,7 @@ def evaluate(model, clean: pd.DataFrame, labels: pd.DataFrame, masking: dict, se
     rng = np.random.default_rng(seed + 1)
     out: dict = {tier: {} for tier in model.tiers}
     for variant in VARIANTS:
-        masked = mask_profiles(clean, rng, masking, kind=variant)
+        masked = mask_profiles(clean, rng, masking, kind=variant, quick=model.features.ruleset.quick_fields)
         judge = model.judge(masked)
         probs = model.predict_proba(masked, judge=judge)
         for tier in model.tiers:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from webapp.engine.rules.expressions import Expression, ExpressionError, compile
 from webapp.engine.rules.forms import FORMS, CriterionForm, form_of
 from webapp.engine.rules.levers import LeverError, check_invertible
 from webapp.engine.rules.parts import Brackets, Route, RuleTableError, compile_in, read_toml
+from webapp.engine.rules.quick import quick_fields
 
 __all__ = ["Brackets", "Criterion", "Metric", "Route", "RuleBook", "RuleSet", "RuleTable", "RuleTableError", "Tier",
            "load_rule_book", "load_rule_table"]
@@ -55,6 +57,7 @@ class Criterion:
     table: str
     note: str = ""
     self_declared: bool = False
+    fixed: bool = False            # the firm cannot change it (registration, size test): never "next" when failed
     value: str | None = None
     max_points: float | None = None
     group: str | None = None
@@ -156,6 +159,11 @@ class RuleBook:
         """Tier ids that are rungs of the ladder in some SME table; every other tier (HNTE) is judged beside it."""
         return frozenset(tid for table in self.family("sme") for tid in table.ladder)
 
+    @functools.cached_property
+    def quick_fields(self) -> tuple[str, ...]:
+        """The quick check's fields, derived from these tables (:mod:`webapp.engine.rules.quick`)."""
+        return quick_fields(self, flags=FLAGS)
+
     def beside_ladder(self, tier_ids) -> list[str]:
         """The ids among ``tier_ids`` judged beside the ladder (HNTE), in their order; none when no SME table
         names its rungs."""
@@ -186,7 +194,8 @@ class RuleBook:
         others = sorted((self.in_force(f, as_of) for f in families),
                         key=lambda t: (not rungs & set(t.tiers), min((tier.level for tier in t.tiers.values()),
                                                                      default=0), t.id))
-        return RuleSet(sme=sme, others=tuple(others), metrics=self.metrics, metrics_version=self.metrics_version)
+        return RuleSet(sme=sme, others=tuple(others), metrics=self.metrics, metrics_version=self.metrics_version,
+                       quick_fields=self.quick_fields)
 
 
 @dataclass(frozen=True)
@@ -197,6 +206,7 @@ class RuleSet:
     others: tuple[RuleTable, ...]
     metrics: dict[str, Metric]
     metrics_version: str = ""
+    quick_fields: tuple[str, ...] = ()   # the quick check's fields, from the RuleBook it was selected from
     tiers: dict[str, Tier] = field(init=False)
     criteria: dict[str, Criterion] = field(init=False)
 
@@ -330,8 +340,12 @@ def _criterion(row: dict, table_id: str, names_ok, documents: dict[str, Document
     if row["kind"] == "scored" and "max_points" not in row:
         raise RuleTableError(f"{where}: a scored criterion needs max_points")
     kw: dict[str, Any] = {k: row[k] for k in _COMMON_KEYS}
-    kw.update(table=table_id, note=row.get("note", ""), self_declared=bool(row.get("self_declared", False)),
-              value=row.get("value"), group=row.get("group"), cite=parse_cite(row.get("cite"), documents, where))
+    for key in ("self_declared", "fixed"):
+        if not isinstance(row.get(key, False), bool):
+            raise RuleTableError(f"{where}: {key} must be true or false")
+    kw.update(table=table_id, note=row.get("note", ""), self_declared=row.get("self_declared", False),
+              fixed=row.get("fixed", False), value=row.get("value"), group=row.get("group"),
+              cite=parse_cite(row.get("cite"), documents, where))
     if "max_points" in row:
         kw["max_points"] = float(row["max_points"])
     for key in ("test", "points", "also"):
