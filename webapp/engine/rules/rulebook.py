@@ -340,9 +340,8 @@ def _criterion(row: dict, table_id: str, names_ok, documents: dict[str, Document
     if row["kind"] == "scored" and "max_points" not in row:
         raise RuleTableError(f"{where}: a scored criterion needs max_points")
     kw: dict[str, Any] = {k: row[k] for k in _COMMON_KEYS}
-    for key in ("self_declared", "fixed"):
-        if not isinstance(row.get(key, False), bool):
-            raise RuleTableError(f"{where}: {key} must be true or false")
+    if any(not isinstance(row.get(key, False), bool) for key in ("self_declared", "fixed")):
+        raise RuleTableError(f"{where}: self_declared and fixed must be true or false")
     kw.update(table=table_id, note=row.get("note", ""), self_declared=row.get("self_declared", False),
               fixed=row.get("fixed", False), value=row.get("value"), group=row.get("group"),
               cite=parse_cite(row.get("cite"), documents, where))
