@@ -192,6 +192,9 @@ def _register_model_commands() -> None:
 
 
 _register_model_commands()
+from webapp.worker_cli import worker  # noqa: E402  (giantstep worker: batch jobs from the queue)
+
+main.add_command(worker)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from webapp import paths
-from webapp.web import config, db, security, services
+from webapp.web import config, db, jobqueue, security, services
 
 
 def create_app(test_config: dict | None = None, *, instance_path: str | None = None) -> Flask:
@@ -21,6 +21,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     security.init_app(app)
     services.init_app(app)
     db.init_app(app)
+    jobqueue.init_app(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -43,11 +44,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Import and register one blueprint per feature."""
-    from webapp.web import api, assess, auth, errors, history, i18n
+    from webapp.web import api, assess, auth, batches, errors, history, i18n
     from webapp.web.extensions import csrf
 
     csrf.exempt(api.bp)  # JSON in, JSON out; it reads nothing stored and changes nothing
-    for module in (assess, history, auth, api, errors, i18n):
+    for module in (assess, history, batches, auth, api, errors, i18n):
         app.register_blueprint(module.bp)
 
 

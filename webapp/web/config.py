@@ -51,6 +51,19 @@ class DefaultConfig:
     API_RATE_LIMIT = "120 per minute"
     PDF_RATE_LIMIT = "6 per minute;60 per hour"  # anonymous PDF reports (each costs about 0.2 s of CPU)
 
+    # Batch jobs (webapp/web/jobs.py): upload limit, and the queue (webapp/web/jobqueue.py, Huey). Unset
+    # JOB_QUEUE_URL: an SQLite file in the instance folder, consumed by `giantstep serve` itself; "redis://host:6379/0"
+    # to share the queue with `giantstep worker` processes. JOB_QUEUE_WORKERS: consumer threads `giantstep serve`
+    # starts (0: jobs run only in `giantstep worker`). A job whose heartbeat is older than JOB_STALE_AFTER seconds
+    # was interrupted: it is run again, or failed after JOB_MAX_ATTEMPTS tries.
+    BATCH_MAX_UPLOAD = 50 * 1024 * 1024
+    JOB_QUEUE_URL = None
+    JOB_QUEUE_IMMEDIATE = False
+    JOB_QUEUE_WORKERS = 1
+    JOB_HEARTBEAT = 5
+    JOB_STALE_AFTER = 60
+    JOB_MAX_ATTEMPTS = 2
+
     # Content security policy: only the app's own files; no inline script or style, no CDN.
     CONTENT_SECURITY_POLICY = (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "

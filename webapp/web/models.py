@@ -86,3 +86,33 @@ class AssessmentRecord(db.Model):
     profile: Mapped[dict] = mapped_column(sa.JSON)
     result: Mapped[dict] = mapped_column(sa.JSON)
     client: Mapped[Client] = relationship(back_populates="assessments")
+
+
+class BatchJob(db.Model):
+    """A table of firms uploaded by an account and assessed in the background (files in instance/batches/<id>/).
+
+    ``status`` is one of ``queued``, ``running``, ``done``, ``failed``, ``cancelled``; a running job refreshes
+    ``heartbeat_at`` so that one left behind by a stopped server is found and resumed or failed.
+    """
+
+    __tablename__ = "batch_jobs"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued", index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))  # as uploaded, shown to its owner only
+    input_name: Mapped[str] = mapped_column(sa.String(32))  # file name inside the job folder
+    options: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # rules, as_of, mode, lang, cohorts
+    rows_total: Mapped[int | None] = mapped_column(default=None)
+    rows_done: Mapped[int] = mapped_column(default=0)
+    rows_failed: Mapped[int] = mapped_column(default=0)
+    reports_total: Mapped[int] = mapped_column(default=0)
+    reports_done: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now, index=True)
+    started_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    error_zh: Mapped[str | None] = mapped_column(sa.Text, default=None)
+    error_en: Mapped[str | None] = mapped_column(sa.Text, default=None)
+    summary: Mapped[dict | None] = mapped_column(sa.JSON, default=None)  # the portfolio summary, once done

@@ -1,0 +1,133 @@
+"""The job queue: Huey on an SQLite file in the instance folder by default, on Redis when configured.
+
+``JOB_QUEUE_URL`` (or ``FLASK_JOB_QUEUE_URL``) picks the storage: unset, the embedded default
+``<instance>/queue.sqlite`` consumed by ``giantstep serve`` itself; ``redis://host:6379/0`` to share the queue
+with ``giantstep worker`` processes on other machines (same code, same task). ``JOB_QUEUE_IMMEDIATE`` runs
+each job inside the call that enqueues it (tests). ``JOB_QUEUE_WORKERS`` is the number of consumer threads
+``giantstep serve`` starts (0: leave the jobs to ``giantstep worker``).
+
+Every app gets its own Huey instance with the batch task bound to it, so the task always runs inside that
+app's context, with its configuration, database and loaded engine parts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, current_app
+from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab, signals
+from huey.api import Huey
+from huey.consumer import Consumer
+
+from webapp.engine.defaults import StartupError
+from webapp.web import job_runner
+
+TASK = "giantstep.batch_job"
+RECOVER = "giantstep.recover_jobs"
+
+
+@dataclass
+class JobQueue:
+    """One app's Huey instance and its batch task."""
+
+    huey: Huey
+    task: object
+
+    def enqueue(self, job_id: str) -> None:
+        """Put a job on the queue (run it at once in immediate mode)."""
+        self.task(job_id)
+
+    def pending_ids(self) -> set[str]:
+        """Ids of the jobs waiting in the queue."""
+        return {t.args[0] for t in self.huey.pending() if t.name == TASK and t.args}
+
+
+def make_huey(app: Flask) -> Huey:
+    """The Huey instance the app's configuration asks for."""
+    url = app.config.get("JOB_QUEUE_URL") or ""
+    if app.config.get("JOB_QUEUE_IMMEDIATE"):
+        return MemoryHuey("giantstep", immediate=True, results=False)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisHuey("giantstep", url=url, results=False)
+    if url and not url.startswith("sqlite:///"):
+        raise StartupError(f"JOB_QUEUE_URL: {url.split('://')[0]}:// is not supported; use redis://… or sqlite:///…")
+    path = Path(url.removeprefix("sqlite:///")) if url else Path(app.instance_path) / "queue.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("giantstep", filename=str(path), results=False)
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's queue and bind the batch task, the recovery task and the error signal to it."""
+    huey = make_huey(app)
+
+    @huey.task(name=TASK)
+    def batch_job(job_id: str) -> None:
+        with app.app_context():
+            job_runner.run_job(job_id)
+
+    @huey.periodic_task(crontab(minute="*"), name=RECOVER)
+    def recover_jobs() -> None:
+        with app.app_context():
+            job_runner.recover_jobs(batch_job)
+
+    @huey.signal(signals.SIGNAL_ERROR)
+    def job_error(signal, task, exc=None) -> None:
+        """An unexpected error ends the job as failed (logged with its traceback by Huey)."""
+        if task.name == TASK and task.args:
+            with app.app_context():
+                job_runner.fail(task.args[0], "处理任务时发生内部错误，已记录；请重试或联系管理员。",
+                                "An internal error stopped the job; it has been logged. Try again or ask the "
+                                "administrator.")
+
+    app.extensions["giantstep_queue"] = JobQueue(huey, batch_job)
+
+
+def get_queue(app: Flask | None = None) -> JobQueue:
+    """The queue of ``app`` (default: the current app)."""
+    return (app or current_app).extensions["giantstep_queue"]
+
+
+class _EmbeddedConsumer(Consumer):
+    """A consumer that runs beside a server: the server keeps its own signal handlers."""
+
+    def _set_signal_handlers(self):
+        """Leave SIGINT/SIGTERM to the server that embeds the consumer."""
+
+
+def recover(app: Flask) -> dict:
+    """Resume or fail interrupted jobs, and re-send queued jobs the queue lost (at consumer start)."""
+    queue = get_queue(app)
+    with app.app_context():
+        return job_runner.recover_jobs(queue.enqueue, pending=queue.pending_ids())
+
+
+def start_consumer(app: Flask, workers: int | None = None) -> Consumer | None:
+    """Start consumer threads in this process (what ``giantstep serve`` calls); None when there is nothing to do.
+
+    Jobs left behind by a stopped server are resumed or failed first. Stop it with :func:`stop_consumer`.
+    """
+    queue = get_queue(app)
+    workers = int(app.config.get("JOB_QUEUE_WORKERS", 1) if workers is None else workers)
+    if queue.huey.immediate or workers <= 0:
+        return None
+    recover(app)
+    consumer = _EmbeddedConsumer(queue.huey, workers=workers, worker_type="thread", periodic=True,
+                                 check_worker_health=False, shutdown_timeout=5)
+    consumer.start()
+    return consumer
+
+
+def stop_consumer(consumer: Consumer | None) -> None:
+    """Stop an embedded consumer (a job still running is resumed at the next start)."""
+    if consumer is not None:
+        consumer.stop(graceful=True)
+
+
+def run_worker(app: Flask, workers: int) -> None:
+    """Consume the app's queue in the foreground until SIGINT/SIGTERM (``giantstep worker``)."""
+    queue = get_queue(app)
+    if queue.huey.immediate:
+        raise StartupError("JOB_QUEUE_IMMEDIATE is set: jobs run where they are submitted, there is no queue")
+    recover(app)
+    queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
