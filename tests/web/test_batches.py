@@ -157,6 +157,7 @@ def test_upload_limit_is_configurable(app, client):
     app.config["BATCH_MAX_UPLOAD"] = 2_000
     register(client)
     assert upload(client, firms_csv(12), headers={"Accept": "application/json"}).status_code == 413
+    assert upload(client, firms_csv(12)).status_code == 413
     app.config["BATCH_MAX_UPLOAD"] = 50 * 1024 * 1024
     assert upload(client, firms_csv(12)).status_code == 303
 
