@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,6 +144,10 @@ class RuleBook:
     metrics_version: str = ""
     directory: str = ""
     documents: dict[str, Document] = field(default_factory=dict)
+    quick_fields: tuple[str, ...] = field(init=False)  # the quick check's, derived (webapp.engine.rules.quick)
+
+    def __post_init__(self):
+        object.__setattr__(self, "quick_fields", quick_fields(self, flags=FLAGS))
 
     def family(self, family: str) -> list[RuleTable]:
         """The tables of one family (``sme``, ``tech``, ``champion``, ...), oldest in force first."""
@@ -158,11 +161,6 @@ class RuleBook:
     def rungs(self) -> frozenset[str]:
         """Tier ids that are rungs of the ladder in some SME table; every other tier (HNTE) is judged beside it."""
         return frozenset(tid for table in self.family("sme") for tid in table.ladder)
-
-    @functools.cached_property
-    def quick_fields(self) -> tuple[str, ...]:
-        """The quick check's fields, derived from these tables (:mod:`webapp.engine.rules.quick`)."""
-        return quick_fields(self, flags=FLAGS)
 
     def beside_ladder(self, tier_ids) -> list[str]:
         """The ids among ``tier_ids`` judged beside the ladder (HNTE), in their order; none when no SME table
@@ -340,11 +338,8 @@ def _criterion(row: dict, table_id: str, names_ok, documents: dict[str, Document
     if row["kind"] == "scored" and "max_points" not in row:
         raise RuleTableError(f"{where}: a scored criterion needs max_points")
     kw: dict[str, Any] = {k: row[k] for k in _COMMON_KEYS}
-    if any(not isinstance(row.get(key, False), bool) for key in ("self_declared", "fixed")):
-        raise RuleTableError(f"{where}: self_declared and fixed must be true or false")
-    kw.update(table=table_id, note=row.get("note", ""), self_declared=row.get("self_declared", False),
-              fixed=row.get("fixed", False), value=row.get("value"), group=row.get("group"),
-              cite=parse_cite(row.get("cite"), documents, where))
+    kw.update({k: bool(row.get(k)) for k in ("self_declared", "fixed")}, table=table_id, note=row.get("note", ""),
+              value=row.get("value"), group=row.get("group"), cite=parse_cite(row.get("cite"), documents, where))
     if "max_points" in row:
         kw["max_points"] = float(row["max_points"])
     for key in ("test", "points", "also"):
