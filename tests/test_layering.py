@@ -22,9 +22,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("webapp.engine.cohorts",),
     ("webapp.engine.readiness",),
     ("webapp.engine.advice",),
-    ("webapp.engine.defaults", "webapp.engine.assess", "webapp.engine.batch"),
+    ("webapp.engine.defaults", "webapp.engine.assess", "webapp.engine.batch", "webapp.engine.batch_dask"),
     ("webapp.reports",),
-    ("webapp.cli", "webapp.cli_support", "webapp.model_cli", "webapp.worker_cli", "webapp.web"),
+    ("webapp.cli", "webapp.cli_support", "webapp.model_cli", "webapp.worker_cli", "webapp.batch_cli",
+     "webapp.web"),
 ]
 # Groups of one layer that must not import each other (siblings), by index into LAYERS.
 SAME_LAYER = [{1, 2}, {4, 5}]

@@ -10,6 +10,7 @@ import click
 import pandas as pd
 
 from webapp import __version__, fields, paths
+from webapp.batch_cli import batch as batch_command
 from webapp.cli_support import RULE_SET, Group, InputProblem, parse_date
 from webapp.engine import defaults
 from webapp.engine.io import jsontext
@@ -90,32 +91,6 @@ def assess(profile, rules, as_of, mode, fmt, lang, cohort_ids, pdf_path):
 
 
 @main.command()
-@click.argument("source", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-              help="Output file: .csv, .xlsx or .parquet.")
-@click.option("--rules", type=RULE_SET)
-@click.option("--as-of", callback=parse_date)
-@click.option("--mode", type=click.Choice(("new", "review")), default="new", show_default=True)
-@click.option("--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True,
-              help="Language of the errors column.")
-@click.option("--cohorts", "cohort_ids", default="",
-              help="Comma-separated cohort ids: adds pct_<cohort>_<metric> percentile columns.")
-@click.option("--top-actions", "top_actions", type=click.Choice(("auto", "yes", "no")), default="auto",
-              show_default=True, help="Add the top_actions column (auto: for files up to 10,000 rows).")
-def batch(source, output, rules, as_of, mode, lang, cohort_ids, top_actions):
-    """Assess every firm of a CSV, XLSX or Parquet file; bad rows are reported, the rest still run."""
-    from webapp.engine.batch import run_batch
-
-    ids = [c.strip() for c in cohort_ids.split(",") if c.strip()]
-    try:
-        summary = run_batch(source, output, rules=rules, as_of=as_of, mode=mode, lang=lang, cohort_ids=ids,
-                            top_actions=top_actions)
-    except (OSError, ValueError) as exc:
-        raise InputProblem([f"{source}: {exc}"]) from None
-    click.echo(summary.text(lang), err=True)
-
-
-@main.command()
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Template file to write: .xlsx or .csv.")
 def template(output):
@@ -189,6 +164,9 @@ def _register_model_commands() -> None:
 
     main.add_command(population)
     main.add_command(train)
+
+
+main.add_command(batch_command)
 
 
 _register_model_commands()
