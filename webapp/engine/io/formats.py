@@ -22,6 +22,16 @@ class TableError(ValueError):
         """One message a problem, in ``lang`` ("zh" or "en")."""
         return [zh if lang == "zh" else en for _, zh, en in self.problems]
 
+    @property
+    def message_zh(self) -> str:
+        """All problems in Chinese (what the job pages show)."""
+        return self.message("zh")
+
+    @property
+    def message_en(self) -> str:
+        """All problems in English."""
+        return self.message("en")
+
     def message(self, lang: str = "en") -> str:
         """All problems as one text in ``lang``."""
         return ("；" if lang == "zh" else "; ").join(self.lines(lang))
