@@ -9,6 +9,7 @@ import pytest
 
 from tests.factories import make_profile
 from webapp.engine.rules.rulebook import load_rule_book
+from webapp.reports.examples import STRONG
 
 
 def test_assess_returns_the_contract(client):
@@ -144,3 +145,22 @@ def test_unknown_keys_are_warned_like_the_cli(client):
     assert response.get_json()["warnings"] == ["rd_expence: not a GiantStep field, ignored",
                                                "revnue: not a GiantStep field, ignored"]
     assert client.post("/api/v1/assess", json={"profile": make_profile()}).get_json()["warnings"] == []
+
+
+INNOVATIVE = dict(title_srdi=False, title_innovative=False, rd_expense=200, rd_expense_prev=150, years_in_niche=2)
+
+
+@pytest.mark.parametrize("firm, likely, nxt", [
+    (STRONG, "little_giant", "single_champion"),
+    (make_profile(), "srdi_sme", "little_giant"),
+    (make_profile(**INNOVATIVE), "innovative_sme", "srdi_sme"),
+])
+def test_quick_fields_give_the_likely_tier(client, firm, likely, nxt):
+    """Only the quick fields of a little giant, an SRDI firm and an innovative SME through the API: their
+    likely tiers (as the full profile's tier), the next tier above, and only declarations left to confirm."""
+    quick = {k: v for k, v in firm.items() if k in set(load_rule_book().quick_fields)}
+    body = client.post("/api/v1/assess", json={"profile": quick, "as_of": "2026-05-01"}).get_json()
+    full = client.post("/api/v1/assess", json={"profile": firm, "as_of": "2026-05-01"}).get_json()
+    assert full["tier"] == likely
+    assert body["likely_tier"] == likely and body["next_tier"] == nxt and body["tiers"][likely]["conditional"]
+    assert all(c["self_declared"] or c["manual_review"] for c in body["to_confirm"] if c["tier"] == likely)

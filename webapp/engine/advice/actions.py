@@ -11,6 +11,7 @@ from webapp import fields
 from webapp.engine.advice.data import AdviceData
 from webapp.engine.advice.rank import merge_actions
 from webapp.engine.advice.roadmap import figures_date, fiscal_year, months_between, number
+from webapp.engine.rules.likely import ruled_out_in_result
 from webapp.engine.rules.rulebook import RuleBook
 
 TITLE_TIERS = {"title_innovative": "innovative_sme", "title_tech_sme": "tech_sme", "title_srdi": "srdi_sme",
@@ -22,7 +23,8 @@ def target_tiers(result: Mapping, book: RuleBook | None = None) -> list[str]:
     """The next tier, its alternative titles at the same level, and the tier after (from a result dict).
 
     An alternative is a same-level tier whose title the tier after accepts as its prerequisite (under
-    SME-2026 the tech-based and the innovative SME title both open the SRDI tier).
+    SME-2026 the tech-based and the innovative SME title both open the SRDI tier), unless the firm is ruled
+    out of it (it fails a requirement it cannot change, such as the tech-SME size ceilings).
     """
     tiers, nxt = result.get("tiers", {}), result.get("next_tier")
     if not nxt or nxt not in tiers:
@@ -35,8 +37,15 @@ def target_tiers(result: Mapping, book: RuleBook | None = None) -> list[str]:
         for crit in (table.criteria.values() if table else ()):
             if crit.tier == above[0] and crit.handler.is_title_prerequisite:
                 alternatives += [t for t in crit.eligible if t != nxt and t in tiers
-                                 and tiers[t].get("level") == level and tiers[t].get("status") != "met"]
+                                 and tiers[t].get("level") == level and tiers[t].get("status") != "met"
+                                 and not _ruled_out(tiers[t], book)]
     return [nxt, *alternatives, *above]
+
+
+def _ruled_out(tier: Mapping, book: RuleBook) -> bool:
+    """Whether a result's tier fails a requirement flagged ``fixed`` in its rule table."""
+    table = book.tables.get(tier.get("rules", ""))
+    return ruled_out_in_result(tier, table.criteria) if table else False
 
 
 class ActionPlanner:
