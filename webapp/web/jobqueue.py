@@ -25,6 +25,7 @@ from webapp.web import job_runner
 
 TASK = "giantstep.batch_job"
 RECOVER = "giantstep.recover_jobs"
+POLL_MAX_DELAY = 1.0  # seconds an idle consumer waits at most before looking at the queue again
 
 
 @dataclass
@@ -113,7 +114,7 @@ def start_consumer(app: Flask, workers: int | None = None) -> Consumer | None:
         return None
     recover(app)
     consumer = _EmbeddedConsumer(queue.huey, workers=workers, worker_type="thread", periodic=True,
-                                 check_worker_health=False, shutdown_timeout=5)
+                                 check_worker_health=False, shutdown_timeout=5, max_delay=POLL_MAX_DELAY)
     consumer.start()
     return consumer
 
@@ -130,4 +131,4 @@ def run_worker(app: Flask, workers: int) -> None:
     if queue.huey.immediate:
         raise StartupError("JOB_QUEUE_IMMEDIATE is set: jobs run where they are submitted, there is no queue")
     recover(app)
-    queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+    queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True, max_delay=POLL_MAX_DELAY).run()
