@@ -24,7 +24,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("webapp.engine.advice",),
     ("webapp.engine.defaults", "webapp.engine.assess", "webapp.engine.batch", "webapp.engine.batch_dask"),
     ("webapp.reports",),
-    ("webapp.cli", "webapp.cli_support", "webapp.model_cli", "webapp.worker_cli", "webapp.batch_cli",
+    ("webapp.cli", "webapp.cli_support", "webapp.model_cli", "webapp.token_cli", "webapp.worker_cli",
+     "webapp.batch_cli",
      "webapp.web"),
 ]
 # Groups of one layer that must not import each other (siblings), by index into LAYERS.

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from webapp import __version__, fields, paths
+from webapp import __version__, fields, paths, token_cli
 from webapp.batch_cli import batch as batch_command
 from webapp.cli_support import RULE_SET, Group, InputProblem, parse_date
 from webapp.engine import defaults
@@ -173,6 +173,7 @@ _register_model_commands()
 from webapp.worker_cli import worker  # noqa: E402  (giantstep worker: batch jobs from the queue)
 
 main.add_command(worker)
+main.add_command(token_cli.token)  # giantstep token create|list|revoke
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -44,12 +44,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Import and register one blueprint per feature."""
-    from webapp.web import api, assess, auth, batches, errors, history, i18n
-    from webapp.web.extensions import csrf
+    from webapp.web import assess, auth, batches, errors, history, i18n, openapi, token_views
 
-    csrf.exempt(api.bp)  # JSON in, JSON out; it reads nothing stored and changes nothing
-    for module in (assess, history, batches, auth, api, errors, i18n):
+    for module in (assess, history, batches, auth, errors, i18n, token_views):
         app.register_blueprint(module.bp)
+    openapi.init_app(app)  # /api/v1: the API's blueprints, its OpenAPI document and docs page
 
 
 def register_error_handlers(app: Flask) -> None:

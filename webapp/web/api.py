@@ -1,97 +1,121 @@
-"""Blueprint "api" at /api/v1: JSON in, JSON out, JSON errors. It stores nothing and reads nothing stored."""
+"""Blueprint "api" at /api/v1: JSON in, JSON out, JSON errors; public and rate-limited per client address.
+
+Requests are parsed and answers shaped by the schemas of :mod:`webapp.web.api_schemas` (flask-smorest), which
+are also the OpenAPI document (:mod:`webapp.web.openapi`). These calls store nothing and read nothing stored.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from flask import Blueprint, current_app, g, request
-from werkzeug.exceptions import BadRequest, HTTPException
+import flask_smorest
+from flask import current_app
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp import fields
-from webapp.engine.io import jsontext
 from webapp.engine.io.inputs import unknown_key_warnings
+from webapp.web import api_schemas as s
 from webapp.web import services
-from webapp.web.errors import error_response
+from webapp.web.api_errors import ApiError, ApiParser, json_response, record
 from webapp.web.extensions import limiter
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's blueprint with the API's parser (400 and the spec's error records)."""
+
+    ARGUMENTS_PARSER = ApiParser()
+
+
+ERRORS = {400: "Invalid request: each problem names the field and the rule, in zh and en",
+          429: "Too many calls: wait and retry (see the Retry-After and X-RateLimit-* headers)"}
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1",
+               description="Assess one firm, try what-if changes, list the fields. Public, no token; "
+                           "rate-limited per client address.")
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(bp)  # one limit per client address for every call
 
 
+def document_errors(blueprint: flask_smorest.Blueprint, *statuses: int):
+    """Decorator documenting the JSON error answers a call may give."""
+
+    def decorate(view):
+        for status in statuses:
+            view = blueprint.alt_response(status, schema=s.Error, description=ERRORS.get(status, ""))(view)
+        return view
+
+    return decorate
+
+
 @bp.errorhandler(HTTPException)
-def _json_error(exc: HTTPException):
-    """Every API error as a JSON body."""
-    return error_response(exc.code or 500, exc.description)
+@bp.errorhandler(Exception)
+def _json_error(exc):
+    """Every API error as a JSON body in the spec's shape; an unexpected one is logged and answers 500."""
+    if not isinstance(exc, HTTPException):
+        current_app.logger.exception("unhandled API error")
+        exc = InternalServerError()
+    return json_response(exc)
 
 
-@bp.post("/assess")
-def assess():
-    """Assess one firm: ``{"profile": {...}, "rules"?, "as_of"?, "mode"?}`` -> the result contract, plus
-    ``warnings``: one line per profile key that is not a registry field (ignored, as the CLI does)."""
-    profile, options = _read_request()
-    outcome = services.assess_profile(profile, **options)
+def _options(body: dict) -> dict:
+    """Keyword options of an assessment from a parsed body (rules checked against the installation's tables)."""
+    choices = services.get_services().rule_choices
+    if body["rules"] not in (None, "", *choices):
+        raise ApiError(400, "invalid request", [record("rules", "choice", body["rules"], ", ".join(choices))])
+    return {"rules": body["rules"] or None, "as_of": body["as_of"], "mode": body["mode"]}
+
+
+@bp.route("/assess", methods=["POST"])
+@bp.arguments(s.AssessRequest, example={"profile": {"revenue": 8000, "rd_expense": 600}, "as_of": "2026-05-01"})
+@bp.arguments(s.AssessQuery, location="query", as_kwargs=True)
+@bp.response(200, s.AssessResult)
+@document_errors(bp, 400, 429)
+def assess(body: dict, include: list[str] | None = None):
+    """Assess one firm
+
+    `{"profile": {...}, "rules"?, "as_of"?, "mode"?}` -> where the firm stands: `tier`, `likely_tier`,
+    `next_tier`, `to_confirm` and each tier's verdict criterion by criterion, with benchmarks, dimensions,
+    readiness and advice, plus `warnings` (one line per profile key that is not a field: ignored, as the
+    command line does). `include=tiers,readiness` leaves out the other parts.
+    """
+    parts = s.INCLUDES if include is None else tuple(include)
+    outcome = services.assess_profile(body["profile"], **_options(body), parts=parts)
     if outcome.result is None:
-        return _invalid(outcome)
-    return {**outcome.result, "warnings": unknown_key_warnings(profile)}
+        raise _invalid(outcome)
+    result = {**outcome.result, "warnings": unknown_key_warnings(body["profile"])}
+    return {k: v for k, v in result.items() if k not in s.INCLUDES or k in parts
+            or (k == "cohorts" and "benchmarks" in parts)}
 
 
-@bp.post("/whatif")
-def what_if():
-    """The what-if panel: a profile plus ``changes`` -> new tier, scores and readiness (compact)."""
-    profile, options = _read_request()
-    changes = _body().get("changes") or {}
-    if not isinstance(changes, dict) or set(changes) - set(services.WHAT_IF_FIELDS):
-        return error_response(400, f"changes may only set {', '.join(services.WHAT_IF_FIELDS)}")
-    outcome = services.assess_profile({**profile, **changes}, **options)
+@bp.route("/whatif", methods=["POST"])
+@bp.arguments(s.WhatIfRequest)
+@bp.response(200, s.WhatIfResult)
+@document_errors(bp, 400, 429)
+def what_if(body: dict):
+    """What-if: a profile with changed figures
+
+    The what-if panel: a profile plus `changes` (only R&D, revenue and class I IP figures) -> the new tier,
+    each tier's status and scores, and readiness (compact).
+    """
+    outcome = services.assess_profile({**body["profile"], **(body.get("changes") or {})}, **_options(body))
     if outcome.result is None:
-        return _invalid(outcome)
+        raise _invalid(outcome)
     return services.summarise(outcome.result)
 
 
-@bp.get("/fields")
+@bp.route("/fields", methods=["GET"])
+@bp.response(200, s.FieldList)
+@document_errors(bp, 429)
 def field_list():
-    """The field registry: names, kinds, units, labels, bounds and choices; ``quick`` marks the quick check's
-    fields (derived from the rule tables)."""
+    """The field registry
+
+    Names, kinds, units, labels, bounds and choices of every profile field; `quick` marks the quick check's.
+    """
     keys = ("name", "kind", "group", "unit_zh", "unit_en", "label_zh", "label_en", "lo", "hi", "integer",
             "choices", "self_declared")
-    quick = services.get_services().quick_fields
+    quick = services.get_services().quick_fields  # derived from the rule tables
     return {"fields": [{**{k: getattr(spec, k) for k in keys}, "quick": spec.name in quick}
                        for spec in fields.REGISTRY]}
 
 
-def _body():
-    """The request's JSON document, read once with the profile limits (400 naming the problem)."""
-    if "api_body" not in g:
-        if not request.is_json:
-            raise _bad("send one JSON object (Content-Type: application/json)")
-        try:
-            g.api_body = jsontext.loads(request.get_data(cache=True))
-        except jsontext.JSONInputError as exc:
-            raise _bad(str(exc)) from None
-    return g.api_body
-
-
-def _read_request() -> tuple[dict, dict]:
-    """The profile and options of a JSON request body (400 when it is not one JSON object)."""
-    doc = _body()
-    if not isinstance(doc, dict) or not isinstance(doc.get("profile", {}), dict):
-        raise _bad("send one JSON object: {\"profile\": {canonical field: value, ...}}")
-    rules, mode = doc.get("rules") or None, doc.get("mode") or "new"
-    choices = services.get_services().rule_choices
-    if rules not in (None, *choices) or mode not in services.MODES:
-        raise _bad(f"rules must be one of {choices}, mode one of {services.MODES}")
-    try:
-        as_of = dt.date.fromisoformat(doc["as_of"]) if doc.get("as_of") else None
-    except (TypeError, ValueError):
-        raise _bad("as_of must be a date like 2026-05-31") from None
-    return doc.get("profile", {}), {"rules": rules, "as_of": as_of, "mode": mode}
-
-
-def _bad(message: str) -> HTTPException:
-    return BadRequest(description=message)
-
-
-def _invalid(outcome: services.Outcome):
+def _invalid(outcome: services.Outcome) -> ApiError:
     """400 with the engine's input errors as records (field, rule, value, message_zh, message_en)."""
     records = outcome.errors.drop(columns=["index", "row"]).to_dict(orient="records")
-    return error_response(400, "invalid input", errors=records)
+    return ApiError(400, "invalid input", records)

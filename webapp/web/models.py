@@ -116,3 +116,19 @@ class BatchJob(db.Model):
     error_zh: Mapped[str | None] = mapped_column(sa.Text, default=None)
     error_en: Mapped[str | None] = mapped_column(sa.Text, default=None)
     summary: Mapped[dict | None] = mapped_column(sa.JSON, default=None)  # the portfolio summary, once done
+
+
+class ApiToken(db.Model):
+    """A consultant's API token: only a SHA-256 hash of the secret is kept (the secret is shown once)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    prefix: Mapped[str] = mapped_column(sa.String(16))  # the secret's first characters, to recognise it
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=_now)
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+    owner: Mapped[User] = relationship()

@@ -143,16 +143,24 @@ def validate(raw: dict) -> tuple[dict, pd.DataFrame]:
 
 
 def assess_profile(profile: dict, *, rules: str | None = None, as_of: dt.date | None = None,
-                   mode: str = "new") -> Outcome:
-    """Assess one firm; the result is the JSON contract of spec/assessment.md (plus later keys)."""
+                   mode: str = "new", parts=None) -> Outcome:
+    """Assess one firm; the result is the JSON contract of spec/assessment.md (plus later keys).
+
+    ``parts`` (default all) names the optional parts wanted: benchmarks and dimensions need the cohorts,
+    readiness the model, advice all three; parts not asked for may be left out of the result.
+    """
     services = get_services()
+    parts = set(("benchmarks", "dimensions", "readiness", "advice") if parts is None else parts)
+    cohorts = services.cohorts if parts & {"benchmarks", "dimensions", "advice"} else False
+    model = services.model if parts & {"readiness", "advice"} else False
     assessment = assess(profile_frame(profile), rules=rules or None, as_of=as_of, mode=mode,
-                        rule_book=services.rule_book, first_line=1, cohorts=services.cohorts, model=services.model)
+                        rule_book=services.rule_book, first_line=1, cohorts=cohorts, model=model)
     if len(assessment.errors):
         return Outcome(None, assessment.errors)
     result = assessment.to_dict(0)
-    result["advice"] = advise(result, clean_profile(assessment.profiles), rule_book=services.rule_book,
-                              data=services.advice_data)
+    if "advice" in parts:
+        result["advice"] = advise(result, clean_profile(assessment.profiles), rule_book=services.rule_book,
+                                  data=services.advice_data)
     return Outcome(result, assessment.errors)
 
 
