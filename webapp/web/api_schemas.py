@@ -70,11 +70,18 @@ def _field_doc(spec: registry.FieldSpec) -> dict:
     return doc
 
 
+class _ProfileBase(RequestSchema):
+    @ma.post_load(pass_original=True)
+    def _in_the_order_sent(self, data, original, **kwargs):
+        """Keys in the order the client sent them (warnings name unknown keys in that order)."""
+        return {key: data[key] for key in original if key in data} if isinstance(original, dict) else data
+
+
 def _profile_schema(name: str, specs, *, unknown: str) -> type[ma.Schema]:
     """A schema class with one RegistryValue per field spec."""
     meta = type("Meta", (), {"unknown": unknown})
     attrs = {spec.name: RegistryValue(spec) for spec in specs}
-    return type(name, (RequestSchema,), {**attrs, "Meta": meta, "__doc__": (
+    return type(name, (_ProfileBase,), {**attrs, "Meta": meta, "__doc__": (
         "A firm's profile: canonical fields of the registry (GET /api/v1/fields). Money in 万元 (10k CNY), "
         "_pct fields 0-100; null or absent is unknown, never zero. Numbers may also be sent as text "
         "(\"8,000\"). Keys that are not fields are ignored and named in the answer's warnings.")})
