@@ -107,12 +107,17 @@ def template(output):
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-def serve(host, port, threads):
-    """Run the web app with waitress; SQLite and the secret key live in instance/."""
+@click.option("--server", type=click.Choice(("gunicorn", "waitress")), default="gunicorn", show_default=True,
+              help="gunicorn: worker processes forked after loading (POSIX); waitress: one process, threads.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="gunicorn worker processes  [default: one per core]")
+@click.option("--threads", type=click.IntRange(1, 64), default=None,
+              help="Threads per worker  [default: 4 with gunicorn, 8 with waitress]")
+def serve(host, port, server, workers, threads):
+    """Run the web app; SQLite and the secret key live in the instance folder (GIANTSTEP_INSTANCE_DIR)."""
     from webapp.web.server import serve as run_server
 
-    run_server(host, port, threads=threads)
+    run_server(host, port, server=server, workers=workers, threads=threads)
 
 
 @main.group()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.web.helpers import form_data
@@ -93,14 +95,41 @@ def test_routes_listed(app):
 
 
 def test_serve_migrates_then_starts_waitress(tmp_path, monkeypatch):
-    """`giantstep serve` builds the app on the instance folder, migrates the database and hands it to waitress."""
+    """`giantstep serve --server waitress` builds the app on the instance folder, migrates the database and
+    hands it to waitress, closing it when stopped."""
     import waitress
 
     from webapp.web import server
 
     seen = {}
+
+    class Stopped:
+        def run(self):
+            raise KeyboardInterrupt  # as SIGTERM does
+
+        def close(self):
+            seen["closed"] = True
+
     monkeypatch.setenv("FLASK_SECRET_KEY", "serve-test")
-    monkeypatch.setattr(waitress, "serve", lambda app, **kw: seen.update(app=app, **kw))
-    server.serve("127.0.0.1", 5099, instance_path=str(tmp_path / "instance"))
-    assert seen["port"] == 5099 and seen["host"] == "127.0.0.1" and seen["threads"] == 8
+    monkeypatch.setattr(waitress, "create_server", lambda app, **kw: seen.update(app=app, **kw) or Stopped())
+    server.serve("127.0.0.1", 5099, server="waitress", instance_path=str(tmp_path / "instance"))
+    assert seen["port"] == 5099 and seen["host"] == "127.0.0.1" and seen["threads"] == 8 and seen["closed"]
     assert (tmp_path / "instance" / "giantstep.sqlite").exists()
+
+
+def test_serve_forks_gunicorn_workers_after_loading(tmp_path, monkeypatch):
+    """By default gunicorn: one worker per core, threaded, the app (rule book, cohorts, model, migrated
+    database) loaded before the fork, graceful shutdown within 30 s."""
+    from gunicorn.app.base import BaseApplication
+
+    from webapp.web import server
+
+    seen = {}
+    monkeypatch.setenv("FLASK_SECRET_KEY", "serve-test")
+    monkeypatch.setattr(BaseApplication, "run", lambda self: seen.update(cfg=self.cfg, app=self.wsgi()))
+    server.serve("127.0.0.1", 5099, instance_path=str(tmp_path / "instance"))
+    cfg = seen["cfg"]
+    assert cfg.workers == server.default_workers() == len(os.sched_getaffinity(0))
+    assert cfg.preload_app and cfg.worker_class_str == "gthread" and cfg.threads == 4
+    assert cfg.bind == ["127.0.0.1:5099"] and cfg.graceful_timeout == 30
+    assert "giantstep" in seen["app"].extensions and (tmp_path / "instance" / "giantstep.sqlite").exists()

@@ -9,6 +9,9 @@ class DefaultConfig:
     # SECRET_KEY is deliberately absent: create_app reads or generates instance/secret_key.
     SQLALCHEMY_DATABASE_URI = None  # default: sqlite:///<instance>/giantstep.sqlite
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # The embedded SQLite database: WAL journal and a busy timeout, so several worker processes share it.
+    SQLITE_JOURNAL_MODE = "WAL"
+    SQLITE_BUSY_TIMEOUT_MS = 10_000
 
     # Engine folders (None: the GIANTSTEP_* environment variable of the same name, else the repository's data/,
     # data/rules and models/); imported cohorts and retrained models live in the app's instance folder.

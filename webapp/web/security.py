@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 
-SECRET_FILE = "secret_key"
+from webapp.web.instance import InstanceError, read_or_create_secret_key
 
 
 def ensure_secret_key(app: Flask) -> None:
-    """Use the configured SECRET_KEY, else the one in instance/secret_key, generating it on first run."""
+    """Use the configured SECRET_KEY, else the one in instance/secret_key, generating it on first run.
+
+    Raises :class:`webapp.web.instance.InstanceError` (one line) for the key "dev" outside debug and tests, an
+    empty or damaged key file, or an instance folder that cannot be written.
+    """
     if app.config.get("SECRET_KEY"):
         if app.config["SECRET_KEY"] == "dev" and not (app.debug or app.testing):
-            raise RuntimeError("SECRET_KEY is 'dev': set a real key in instance/config.py or FLASK_SECRET_KEY")
+            raise InstanceError("SECRET_KEY is 'dev': set a real key in instance/config.py or FLASK_SECRET_KEY")
         return
-    path = Path(app.instance_path) / SECRET_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    app.config["SECRET_KEY"] = path.read_text().strip()
+    app.config["SECRET_KEY"] = read_or_create_secret_key(Path(app.instance_path))
 
 
 class AutoSecureSessionInterface(SecureCookieSessionInterface):

@@ -1,19 +1,122 @@
-"""Serve the web app with waitress (several users, threads) after bringing the database up to date."""
+"""``giantstep serve``: the app built once (rule book, cohorts, model, migrated database), then served by
+gunicorn worker processes (one per core by default, forked after everything is loaded) or by waitress threads.
+
+Both stop gracefully on SIGTERM or Ctrl+C: requests in flight are finished, new connections are refused.
+"""
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 
+import sqlalchemy as sa
+from flask import Flask
+
 from webapp.web import create_app
-from webapp.web.db import upgrade_database
+from webapp.web.db import db, upgrade_database
+from webapp.web.instance import InstanceError
+
+SERVERS = ("gunicorn", "waitress")
+GRACEFUL_TIMEOUT_S = 30
 
 
-def serve(host: str = "127.0.0.1", port: int = 5000, *, threads: int = 8, instance_path: str | None = None) -> None:
-    """Create the app (secret key and SQLite file in instance/ on first run), migrate, and serve until stopped."""
+def default_workers() -> int:
+    """One worker process per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def build_app(instance_path: str | None = None) -> Flask:
+    """Create the app (secret key, database file, every engine part loaded) and migrate its database.
+
+    Raises
+    ------
+    webapp.engine.defaults.StartupError
+        One line naming the file that cannot be loaded or written (InstanceError for the instance folder and
+        the database).
+    """
+    app = create_app(instance_path=instance_path)
+    try:
+        upgrade_database(app)
+    except sa.exc.OperationalError as exc:
+        raise InstanceError(f"{_database_name(app)}: cannot create or update the database "
+                            f"({' '.join(str(exc.orig).split())})") from None
+    with app.app_context():
+        db.engine.dispose()  # no connection crosses the fork into the workers
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 5000, *, server: str = "gunicorn", workers: int | None = None,
+          threads: int | None = None, instance_path: str | None = None) -> None:
+    """Build the app, then serve it until SIGTERM or Ctrl+C with ``server`` (gunicorn or waitress)."""
+    if server not in SERVERS:
+        raise ValueError(f"server must be one of {SERVERS}")
+    if server == "gunicorn" and os.name != "posix":
+        server = "waitress"  # gunicorn runs on POSIX systems only
+    app = build_app(instance_path)
+    workers = workers or default_workers()
+    where = f"{workers} worker process(es) x {threads or 4} threads" if server == "gunicorn" else \
+        f"waitress, {threads or 8} threads"
+    print(f"GiantStep: http://{host}:{port}/  ({where}; instance folder: {app.instance_path}; "
+          "Ctrl+C or SIGTERM to stop)", file=sys.stderr, flush=True)
+    if server == "waitress":
+        _serve_waitress(app, host, port, threads or 8)
+    else:
+        _serve_gunicorn(app, host, port, workers, threads or 4)
+
+
+def _serve_gunicorn(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
+    """Fork ``workers`` gunicorn processes (threaded) from this process, where the app is already loaded."""
+    from gunicorn.app.base import BaseApplication
+
+    def post_fork(_server, _worker) -> None:
+        with app.app_context():
+            db.engine.dispose(close=False)  # a fresh connection pool in each worker
+
+    options = {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}", "workers": workers,
+        "worker_class": "gthread", "threads": threads, "preload_app": True,
+        "graceful_timeout": GRACEFUL_TIMEOUT_S, "timeout": 120, "keepalive": 5, "post_fork": post_fork,
+        "control_socket_disable": True, "accesslog": None, "errorlog": "-", "loglevel": "warning",
+        "proc_name": "giantstep",
+    }
+
+    class GiantStepServer(BaseApplication):
+        """gunicorn with the app object built above (no import string, no config file read)."""
+
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return app
+
+    GiantStepServer(prog="giantstep serve").run()
+
+
+def _serve_waitress(app: Flask, host: str, port: int, threads: int) -> None:
+    """One waitress process with ``threads`` threads; SIGTERM closes it after the requests in flight."""
     import waitress
 
-    app = create_app(instance_path=instance_path)
-    upgrade_database(app)
-    print(f"GiantStep: http://{host}:{port}/  (instance folder: {app.instance_path}; Ctrl+C to stop)",
-          file=sys.stderr, flush=True)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="GiantStep")
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="GiantStep")
+
+    def stop(_signum, _frame) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()  # waits (a few seconds at most) for the worker threads to finish their requests
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _database_name(app: Flask) -> str:
+    """The database as named in messages: the SQLite file, or the URL without its password."""
+    url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    return url.database if url.get_backend_name() == "sqlite" and url.database else url.render_as_string()
