@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from webapp.engine.io.parse import non_text_cells, parse_enum, parse_floats, parse_text
+from webapp.engine.io.parse import _is_numeric, non_text_cells, parse_enum, parse_floats, parse_text
+from webapp.engine.io.single_row import clean_single_row
 from webapp.fields import CROSS_RULES, FIELDS, NUMERIC_KINDS, REGISTRY, FieldSpec, header_aliases, header_key
 
 ERROR_COLUMNS = ("index", "row", "field", "rule", "value", "message_zh", "message_en")
@@ -142,6 +143,9 @@ def validate_profiles(frame: pd.DataFrame, *, first_line: int = 2) -> tuple[pd.D
         registry order. At most one error per cell.
     """
     n = len(frame)
+    clean = clean_single_row(frame) if n == 1 else None  # one valid firm (a web request): no pandas fixed cost
+    if clean is not None:
+        return clean, _assemble([], frame.index, first_line)
     positions: dict[str, int] = {}
     for position, column in enumerate(frame.columns):
         if isinstance(column, str) and column in FIELDS:
@@ -297,13 +301,6 @@ def _coerce_other(spec: FieldSpec, column: pd.Series | None, n: int):
     return values, [_error_frame(positions, spec.name, "enum", raw, *_head(spec, "enum"))]
 
 
-def _is_numeric(dtype) -> bool:
-    """Real numeric or bool dtypes take the fast path without string parsing."""
-    return (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)) and not (
-        pd.api.types.is_complex_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)
-    )
-
-
 def _format_numbers(values: np.ndarray) -> np.ndarray:
     """Numbers as text, whole numbers without a trailing '.0'."""
     text = pd.Series(values, dtype="float64").astype(str).to_numpy(dtype=object)
@@ -383,9 +380,7 @@ def _cross_errors(block: np.ndarray) -> list:
 def _assemble(problems: list, index: pd.Index, first_line: int) -> pd.DataFrame:
     """Concatenate error pieces, add index labels and line numbers, sort by row then registry order."""
     if not problems:
-        empty = {column: pd.Series(dtype=object) for column in ERROR_COLUMNS}
-        empty["row"] = pd.Series(dtype=np.int64)
-        return pd.DataFrame(empty)
+        return _no_errors().copy()
     errors = pd.concat(problems, ignore_index=True)
     order = {spec.name: position for position, spec in enumerate(REGISTRY)}
     errors["order"] = errors["field"].map(order)
@@ -394,3 +389,10 @@ def _assemble(problems: list, index: pd.Index, first_line: int) -> pd.DataFrame:
     errors["index"] = index.take(positions).to_numpy(dtype=object)
     errors["row"] = positions + first_line
     return errors.loc[:, list(ERROR_COLUMNS)]
+
+
+@functools.cache
+def _no_errors() -> pd.DataFrame:
+    empty = {column: pd.Series(dtype=object) for column in ERROR_COLUMNS}
+    empty["row"] = pd.Series(dtype=np.int64)
+    return pd.DataFrame(empty)
