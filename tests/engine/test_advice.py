@@ -90,6 +90,11 @@ def test_readiness_drivers_boost_and_add_actions(srdi):
     assert rd["score"] > base[rd["id"]] and rd["driver"] == "rd_expense"
     pct = next(a for a in actions.values() if a["driver"] == "pct_applications")
     assert pct["kind"] == "global_filing" and pct["amount"] == 4
+    # a driver no rule gap stands behind is a model suggestion, never an empty-named rule requirement
+    assert pct["title_zh"].startswith("模型提示") and pct["title_en"].startswith("Model suggests")
+    assert "不是认定条件" in pct["detail_zh"] and "not a rule requirement" in pct["detail_en"]
+    assert not any(mark in pct["detail_zh"] for mark in ("「」", "（）", "要求"))
+    assert "6" in pct["detail_zh"] and "2" in pct["detail_zh"]
 
 
 def test_missing_inputs_say_which_document(srdi):

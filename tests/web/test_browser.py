@@ -9,9 +9,9 @@ import pytest
 pytestmark = pytest.mark.browser
 
 QUICK = {"firm_name": "杭州示例精密机械有限公司", "province": "浙江", "revenue": "8,000", "revenue_prev": "7000",
-         "rd_expense": "400", "rd_expense_prev": "350", "employees": "300", "rd_staff": "60",
-         "patent_applications": "40", "invention_applications": "20", "invention_grants": "8",
-         "valid_inventions": "8", "class1_ip": "5"}
+         "revenue_prev2": "6000", "main_revenue": "7600", "main_revenue_prev": "6600", "total_assets": "9000",
+         "debt_ratio_pct": "45", "rd_expense": "400", "rd_expense_prev": "350", "employees": "300",
+         "rd_staff": "60", "class1_ip": "5", "class1_ip_applied": "4", "years_in_niche": "8"}
 
 
 def fill(page, values: dict) -> None:
@@ -26,7 +26,7 @@ def test_quick_check_result_and_what_if(page, live_server, screenshots):
     assert "专精特新" in page.title() or "梯度" in page.title()
     page.screenshot(path=screenshots / "01-home-zh.png", full_page=True)
     fill(page, QUICK)
-    page.select_option("[name=sector]", "cnc_robotics")
+    page.select_option("[name=sme_industry]", "industrial")
     page.click("form.profile-form button[type=submit]")
     page.wait_for_url(re.compile(r"/assess/result$"))
     assert page.locator(".tier-card").is_visible()

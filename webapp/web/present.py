@@ -22,18 +22,23 @@ def result_view(result: dict, lang: str) -> dict:
     rungs = [t for t in every if t["id"] not in beside]
     by_id = {t["id"]: t for t in every}
     tier = result["tier"]
+    likely = result.get("likely_tier", tier)
     return {
         "firm_name": result.get("firm_name"),
         "tier": tier,
         "tier_name": by_id[tier]["name"] if tier in by_id else None,
+        "likely_tier": likely,
+        "likely_name": by_id[likely]["name"] if likely in by_id else None,
+        "conditional": likely != tier,
+        "confirm": confirm_items(result, likely, lang),
         "next_tier": result.get("next_tier"),
         "next_name": by_id[result["next_tier"]]["name"] if result.get("next_tier") in by_id else None,
         "tiers": rungs + [t for t in every if t["id"] in beside],  # every tier, those beside the ladder last
         "rungs": rungs,
         "beside": [t for t in every if t["id"] in beside],
-        "ladder": ladder(rungs, tier),
+        "ladder": ladder(rungs, likely),
         "next_gaps": by_id[result["next_tier"]]["open"] if result.get("next_tier") in by_id else [],
-        "undecided": undecided(rungs, by_id.get(tier, {}).get("level", 0)),
+        "undecided": undecided(rungs, by_id.get(likely, {}).get("level", 0)),
         "rules": result["rules"],
         "rule_versions": result.get("rule_versions", {}),
         "as_of": result["as_of"],
@@ -42,8 +47,21 @@ def result_view(result: dict, lang: str) -> dict:
     }
 
 
+def confirm_items(result: dict, tid: str, lang: str) -> list[dict]:
+    """What is left to confirm for tier ``tid`` (the likely tier): each unknown criterion's name and id, and
+    whether it is a declaration, a manual review or missing figures (their labels)."""
+    out = []
+    for c in result.get("to_confirm") or []:
+        if c.get("tier") != tid:
+            continue
+        missing = [fields.label(m, lang) for m in c.get("missing") or [] if m in fields.FIELDS]
+        out.append({"id": c["id"], "name": localized(c, "name", lang), "self_declared": c.get("self_declared"),
+                    "manual": c.get("manual_review"), "missing": missing})
+    return out
+
+
 def undecided(tiers: list[dict], level: int) -> list[str]:
-    """Names of the nearest tiers above the placed one that missing inputs leave open (status unknown)."""
+    """Names of the nearest tiers above the likely one that missing inputs leave open (status unknown)."""
     open_tiers = [t for t in sorted(tiers, key=lambda t: t["level"]) if t["status"] == "unknown" and t["level"] > level]
     return [t["name"] for t in open_tiers[:3]]
 

@@ -43,10 +43,15 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(num=i18n.fmt_number, value=i18n.fmt_value)
     app.jinja_env.globals.update(
         get_lang=i18n.get_lang, field_spec=fields.FIELDS.__getitem__, field_groups=field_groups,
-        spec_text=spec_text, tier_name=tier_name, localized=i18n.localized,
+        spec_text=spec_text, tier_name=tier_name, localized=i18n.localized, quick_fields=_quick_fields,
         languages=app.config["LANGUAGES"],
         current_path=_current_path,
     )
+
+
+def _quick_fields() -> tuple[str, ...]:
+    """The quick check's fields (derived from the rule tables)."""
+    return services.get_services().quick_fields
 
 
 def _current_path() -> str:

@@ -127,8 +127,10 @@ def _with_route(records: list[dict], route: dict | None) -> list[dict]:
 
 
 def _public(a: dict, result: Mapping, data: AdviceData, as_of: dt.date) -> dict:
-    """The JSON form of one action record."""
-    kind = data.kinds[a["kind"]]
+    """The JSON form of one action record; a readiness driver with no rule gap behind it reads as a model
+    suggestion (the ``model_driver`` texts), never as a rule requirement."""
+    suggestion = a["criterion"] is None and a.get("driver") and "model_driver" in data.kinds
+    kind = data.kinds["model_driver" if suggestion else a["kind"]]
     texts = {}
     for lang in ("zh", "en"):
         values = text_values(a, result, data, lang)

@@ -19,11 +19,18 @@ _TEXT = {
     "zh": {"vs": "相对于{c}", "median": "50 = 对标群体中位数", "basis": "依据：{kind}，截至 {as_of}；来源：{src}",
            "radar_note": "各维度得分为该维度指标百分位的平均（0–100，50为对标群体中位数）；"
                          "缺少数据的维度按0绘制并在表中标为未知。",
-           "value": "{v}（均值 {m}）", "model": "模型说明：{s}", "pp": "{d:+.1f} 个百分点"},
+           "value": "{v}（均值 {m}）", "model": "模型说明：{s}", "pp": "{d:+.1f} 个百分点",
+           "suggests": "模型提示", "figure": "指标",
+           "suggests_note": "模型提示不是认定条件：在模拟总体中，与贵企业相似的企业把下列指标提高到目标值时，"
+                            "晋级概率上升最多。能否认定以各项条件为准。"},
     "en": {"vs": "against {c}", "median": "50 = cohort median", "basis": "Basis: {kind}, as of {as_of}; source: {src}",
            "radar_note": "A dimension's score is the mean percentile of its metrics (0-100, 50 is the cohort median); "
                          "a dimension without data is drawn at 0 and shown as unknown in the table.",
-           "value": "{v} (mean {m})", "model": "Model: {s}", "pp": "{d:+.1f} pp"},
+           "value": "{v} (mean {m})", "model": "Model: {s}", "pp": "{d:+.1f} pp",
+           "suggests": "Model suggests", "figure": "Figure",
+           "suggests_note": "Model suggestions are not rule requirements: in the simulated population, firms like "
+                            "yours gain the most readiness by raising these figures to the target. The criteria "
+                            "decide certification."},
 }
 
 
@@ -124,6 +131,7 @@ def readiness_section(ctx: Ctx) -> list:
              "value": "—" if number(v.get("probability")) is None else f"{number(v['probability']) * 100:.0f}%"}
             for t, v in entries.items()]
     story.append(charts.percentile_bars(rows, width=FRAME_WIDTH, font=ctx.fonts.cjk, median_label=""))
+    words, noted = _TEXT[ctx.lang], False
     for t, v in entries.items():
         drivers = [d for d in v.get("drivers") or [] if isinstance(d, Mapping) and d.get("field")]
         if not drivers:
@@ -135,9 +143,11 @@ def readiness_section(ctx: Ctx) -> list:
             delta = number(d.get("delta"))
             body.append([label, _fmt(ctx, f, d.get("current")), _fmt(ctx, f, d.get("target")),
                          "—" if delta is None else _TEXT[ctx.lang]["pp"].format(d=delta * 100)])
-        story += [*ctx.heading(f"{ctx.w['driver']} — {ctx.tier_name(t)}"),
-                  table(ctx, [ctx.w["driver"], ctx.w["now"], ctx.w["target"], ctx.w["delta"]], body,
+        story += [*ctx.heading(f"{words['suggests']} — {ctx.tier_name(t)}"),
+                  *([] if noted else [ctx.p(words["suggests_note"], "small")]),
+                  table(ctx, [words["figure"], ctx.w["now"], ctx.w["target"], ctx.w["delta"]], body,
                         [40, 20, 20, 20])]
+        noted = True
     model = ready.get("_model") if isinstance(ready.get("_model"), Mapping) else {}
     if ctx.t(model, "card_summary"):
         story.append(ctx.p(_TEXT[ctx.lang]["model"].format(s=ctx.t(model, "card_summary")), "small"))
