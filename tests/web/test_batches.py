@@ -179,3 +179,17 @@ def test_template_download(client):
     register(client)
     assert fetch(client, "/batches/template.xlsx")[:2] == b"PK"
     assert "firm_name" in fetch(client, "/batches/template.csv").decode("utf-8-sig")
+
+
+def test_mode_column_rows_as_the_engine_reads_them(client):
+    register(client)
+    frame = make_profiles(4, seed=2)
+    frame["mode"] = ["review", "复核", "bogus", ""]
+    job = job_id_of(upload(client, frame.to_csv(index=False).encode(), lang="en"))
+    doc = client.get(f"/batches/{job}.json").get_json()
+    assert doc["status"] == "done" and doc["rows_failed"] == 1
+    results = pd.read_parquet(io.BytesIO(fetch(client, doc["downloads"]["parquet"])))
+    assert (results["errors"] != "").tolist() == [False, False, True, False]
+    assert len(zipfile.ZipFile(io.BytesIO(fetch(client, doc["downloads"]["reports"]))).namelist()) == 3
+    errors = client.get(f"/batches/{job}?status=error").get_data(as_text=True)
+    assert 'data-row="3"' in errors and "bogus" in errors

@@ -26,7 +26,8 @@ import pandas as pd
 import sqlalchemy as sa
 from flask import current_app
 
-from webapp.engine.batch import run_batch
+from webapp.engine.batch import BatchCancelled, run_batch
+from webapp.engine.io.formats import TableError
 from webapp.engine.io.tables import read_table, write_table
 from webapp.web import portfolio
 from webapp.web.db import db
@@ -142,14 +143,10 @@ def _run(job: BatchJob, folder: Path, watch: _Watch) -> dict:
     """Both phases of a job; returns the portfolio summary."""
     options = job.options or {}
     source = folder / job.input_name
+    engine_errors = _assess_file(job.id, source, folder, options, watch)
+    watch.check()
     raw = read_table(source, normalise=False)
-    if raw.empty:
-        raise ValueError("the table has no rows")
-    update(job.id, rows_total=len(raw))
-    watch.check()
-    _assess_file(job.id, source, folder, options, raw, watch)
-    watch.check()
-    return _reports(job.id, raw, folder, options, watch)
+    return _reports(job.id, raw, engine_errors, folder, options, watch)
 
 
 def _engine_options(options: dict) -> dict:
@@ -159,26 +156,37 @@ def _engine_options(options: dict) -> dict:
             "cohort_ids": tuple(options.get("cohorts") or ())}
 
 
-def _assess_file(job_id: str, source: Path, folder: Path, options: dict, raw: pd.DataFrame, watch: _Watch) -> None:
-    """Phase 1: the engine's batch output as Parquet, then the same table as CSV and XLSX."""
+def _assess_file(job_id: str, source: Path, folder: Path, options: dict, watch: _Watch) -> pd.Series:
+    """Phase 1: the engine's batch output as Parquet, then the same table as CSV and XLSX; its errors column."""
     parquet = folder / FILES["parquet"]
-    run_batch(source, parquet, **_engine_options(options))
-    watch.check()
+    last = [0.0]
+
+    def progress(done: int, total: int | None) -> None:
+        if time.monotonic() - last[0] > 0.5 or done == total:
+            update(job_id, rows_done=done, **({"rows_total": total} if total is not None else {}))
+            last[0] = time.monotonic()
+
+    try:
+        summary = run_batch(source, parquet, **_engine_options(options), progress=progress, cancelled=watch.cancelled)
+    except BatchCancelled:
+        raise JobCancelled(job_id) from None
+    if not summary.rows:
+        raise TableError([("empty", "表格没有数据行", "the table has no rows")])
+    update(job_id, rows_total=summary.rows, rows_done=summary.rows, rows_failed=summary.rows_with_errors)
     out = pd.read_parquet(parquet)
-    failed = int((out["errors"].astype(str) != "").sum()) if "errors" in out else 0
-    update(job_id, rows_done=len(out), rows_failed=failed)
     for kind in ("csv", "xlsx"):
-        partial = folder / f".{FILES[kind]}.part"
-        write_table(out, partial, fmt="." + kind)
-        partial.replace(folder / FILES[kind])
+        write_table(out, folder / FILES[kind])
         watch.check()
+    return out["errors"].fillna("").astype(str)
 
 
-def _reports(job_id: str, raw: pd.DataFrame, folder: Path, options: dict, watch: _Watch) -> dict:
+def _reports(job_id: str, raw: pd.DataFrame, engine_errors: pd.Series, folder: Path, options: dict,
+             watch: _Watch) -> dict:
     """Phase 2: one PDF per valid firm in ``reports.zip``, the results table and the portfolio summary."""
     engine = _engine_options(options)
     lang = engine["lang"]
-    judged = portfolio.Judged(raw, rules=engine["rules"], as_of=engine["as_of"], mode=engine["mode"])
+    judged = portfolio.Judged(raw, rules=engine["rules"], as_of=engine["as_of"], mode=engine["mode"],
+                              engine_errors=engine_errors.to_numpy())
     update(job_id, reports_total=judged.valid_count)
     partial = folder / ".reports.zip.part"
     facts, done, last = [], 0, 0.0

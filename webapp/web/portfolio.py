@@ -19,10 +19,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from webapp.engine.advice.advise import advise
 from webapp.engine.assess import assess
+from webapp.engine.batch import _row_modes as _engine_row_modes
 from webapp.engine.io.inputs import normalise_columns
+from webapp.engine.io.tables import mode_column
 from webapp.web import services
 from webapp.web.insights import _metric_label
 
@@ -47,7 +50,8 @@ class Firm:
 class Judged:
     """An uploaded table judged in one vectorised pass per mode, rows kept in their order."""
 
-    def __init__(self, raw: pd.DataFrame, *, rules: str | None, as_of: dt.date | None, mode: str):
+    def __init__(self, raw: pd.DataFrame, *, rules: str | None, as_of: dt.date | None, mode: str,
+                 engine_errors: np.ndarray | None = None):
         svc = services.get_services()
         self.rule_book, self.advice_data = svc.rule_book, svc.advice_data
         raw = raw.reset_index(drop=True)
@@ -78,6 +82,16 @@ class Judged:
         self.likely = np.full(self.n, "", dtype=object)
         for positions, result in self.parts:
             self.valid[positions] = result.valid
+        if engine_errors is not None:  # the engine's errors column (e.g. a mode cell it refused) decides too
+            refused = (engine_errors != "") & self.valid
+            self.errors_zh[refused] = self.errors_en[refused] = engine_errors[refused]
+            self.valid &= engine_errors == ""
+            for positions, result in self.parts:
+                result_valid = result.valid & self.valid[positions]
+                self.tier[positions] = np.where(result_valid, result.tier.astype(str), "")
+                self.likely[positions] = np.where(result_valid, result.likely_tier().astype(str), "")
+            return
+        for positions, result in self.parts:
             self.tier[positions] = np.where(result.valid, result.tier.astype(str), "")
             self.likely[positions] = np.where(result.valid, result.likely_tier().astype(str), "")
 
@@ -89,7 +103,7 @@ class Judged:
     def firms(self, start: int, stop: int):
         """Yield :class:`Firm` for the valid rows among positions ``start`` to ``stop``."""
         for positions, result in self.parts:
-            for j in np.flatnonzero((positions >= start) & (positions < stop) & result.valid):
+            for j in np.flatnonzero((positions >= start) & (positions < stop) & self.valid[positions]):
                 i = int(positions[j])
                 contract = result.to_dict(int(j))
                 contract["advice"] = advise(contract, services.clean_profile(result.profiles, int(j)),
@@ -98,14 +112,12 @@ class Judged:
 
 
 def _row_modes(raw: pd.DataFrame, default: str) -> np.ndarray:
-    """Each row's mode: its ``mode`` cell where the table has that column and it says new or review."""
-    modes = np.full(len(raw), default, dtype=object)
-    column = next((c for c in raw.columns if str(c).strip().lower() == "mode"), None)
-    if column is not None:
-        cells = raw[column].astype(str).str.strip().str.lower().to_numpy()
-        known = np.isin(cells, ("new", "review"))
-        modes[known] = cells[known]
-    return modes
+    """Each row's mode, read from its ``mode`` cell as the batch engine reads it (the default elsewhere)."""
+    position = mode_column([str(c) for c in raw.columns])
+    if position is None:
+        return np.full(len(raw), default, dtype=object)
+    cells = [None if pd.isna(v) else str(v) for v in raw.iloc[:, position]]
+    return _engine_row_modes(pa.table({str(raw.columns[position]): pa.array(cells, pa.string())}), default)[0]
 
 
 def _granted_columns(raw: pd.DataFrame) -> dict[str, list]:
