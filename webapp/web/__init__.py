@@ -31,7 +31,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
 
 def register_extensions(app: Flask) -> None:
     """Bind CSRF protection, Babel, Flask-Login and the rate limiter."""
-    from webapp.web import auth, i18n
+    from webapp.web import i18n, sessions
     from webapp.web.extensions import babel, csrf, limiter, login_manager
 
     csrf.init_app(app)
@@ -39,7 +39,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.user_loader(auth.load_user)
+    login_manager.user_loader(sessions.load_user)
 
 
 def register_blueprints(app: Flask) -> None:

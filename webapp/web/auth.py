@@ -1,12 +1,13 @@
-"""Blueprint "auth": register, log in (rate-limited) and log out consultants."""
+"""Blueprint "auth": register (password policy), log in (rate-limited per address and per account), log out
+this browser or every browser of the account (server-side sessions, :mod:`webapp.web.sessions`)."""
 
 from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.web.db import db
@@ -14,6 +15,7 @@ from webapp.web.extensions import limiter
 from webapp.web.forms import ConfirmForm, LoginForm, RegisterForm
 from webapp.web.i18n import safe_next
 from webapp.web.models import User
+from webapp.web.sessions import end, end_all, start
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -24,9 +26,9 @@ def _dummy_hash() -> str:
     return generate_password_hash("not a password")
 
 
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's user loader."""
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def _account_key() -> str:
+    """The rate-limit key of the account a login names (its e-mail as typed, normalised)."""
+    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -49,6 +51,8 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], key_func=_account_key, methods=["POST"],
+               deduct_when=lambda response: response.status_code != 302)  # failed attempts on one account
 def login():
     """Log in with e-mail and password."""
     form = LoginForm(next=request.args.get("next", ""))
@@ -66,18 +70,27 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log out and forget the session (including any anonymous profile)."""
+    """Log out: this browser's session ends on the server too, and the cookie (with any profile) is cleared."""
     if not ConfirmForm().validate():
         abort(400)
-    logout_user()
-    session.clear()
+    end()
+    return redirect(url_for("assess.index"))
+
+
+@bp.post("/logout-everywhere")
+@login_required
+def logout_everywhere():
+    """End every session of this account, on every browser and device (a lost laptop, a shared computer)."""
+    if not ConfirmForm().validate():
+        abort(400)
+    ended = end_all(current_user._get_current_object())
+    flash(_("Logged out on every device (%(n)d sessions ended).", n=ended), "info")
     return redirect(url_for("assess.index"))
 
 
 def _start_session(user: User) -> None:
-    """A fresh session for the user (no fixation), keeping the language cookie."""
-    session.clear()
-    login_user(user)
+    """A fresh server-side session for the user (no fixation), keeping the language cookie."""
+    start(user)
     flash(_("Welcome, %(name)s.", name=user.name), "info")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 
 class DefaultConfig:
     """Committed defaults; secrets and per-installation paths come from the instance folder."""
@@ -29,6 +31,9 @@ class DefaultConfig:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "giantstep_session"
+    # A login lasts 12 hours at most (server-side row and cookie), then the consultant logs in again.
+    # FLASK_PERMANENT_SESSION_LIFETIME takes seconds.
+    PERMANENT_SESSION_LIFETIME = dt.timedelta(hours=12)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     LANG_COOKIE_NAME = "giantstep_lang"
@@ -49,7 +54,8 @@ class DefaultConfig:
     # Rate limits (in-memory storage: one process; use redis:// or memcached:// for several).
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"  # per address
+    LOGIN_ACCOUNT_RATE_LIMIT = "5 per minute;20 per hour"  # failed logins per account, from any address
     REGISTER_RATE_LIMIT = "20 per hour"
     API_RATE_LIMIT = "120 per minute"
     PDF_RATE_LIMIT = "6 per minute;60 per hour"  # anonymous PDF reports (each costs about 0.2 s of CPU)

@@ -65,7 +65,7 @@ def init_db_command():
 def init_app(app: Flask) -> None:
     """Bind SQLAlchemy and Flask-Migrate to the app and register ``flask init-db``."""
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app)
-    from webapp.web import models  # noqa: F401  (register the tables on the metadata)
+    from webapp.web import models, sessions  # noqa: F401  (register the tables on the metadata)
 
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -14,10 +14,10 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp
+from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
 from webapp import fields
-from webapp.web import services
+from webapp.web import passwords, services
 
 TITLE_TIERS = ("innovative_sme", "tech_sme", "srdi_sme", "little_giant", "single_champion", "hnte")
 
@@ -129,9 +129,15 @@ class RegisterForm(FlaskForm):
 
     name = StringField(_l("Your name"), validators=[InputRequired(), Length(max=100)], filters=[_strip])
     email = StringField(_l("E-mail"), validators=[InputRequired(), Length(max=254), _EMAIL], filters=[_strip])
-    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(min=8, max=200)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=200)])
     confirm = PasswordField(_l("Repeat password"),
                             validators=[InputRequired(), EqualTo("password", message=_l("Passwords differ."))])
+
+    def validate_password(self, field) -> None:
+        """The password policy of :mod:`webapp.web.passwords` (length, not the e-mail, not a common one)."""
+        found = passwords.problems(field.data or "", self.email.data or "", services.get_services().paths.data)
+        if found:
+            raise ValidationError(" ".join(found))
 
 
 class ClientForm(FlaskForm):
