@@ -45,17 +45,19 @@ def queued_app(tmp_path):
         db.engine.dispose()
 
 
-def test_a_real_consumer_runs_a_job(queued_app):
+def test_the_consumer_process_serve_forks_runs_a_job(queued_app):
+    """What `giantstep serve` starts beside its server: a forked process consuming the SQLite queue."""
     client = queued_app.test_client()
     register(client)
     job = job_id_of(upload(client, firms_csv(6, bad=(2,))))
     assert client.get(f"/batches/{job}.json").get_json()["status"] == "queued"
     assert job in jobqueue.get_queue(queued_app).pending_ids()
-    consumer = jobqueue.start_consumer(queued_app, workers=1)
+    spawned = jobqueue.spawn_consumer(queued_app)
     try:
         doc = wait_for(client, job, lambda d: d["status"] in ("done", "failed"))
     finally:
-        jobqueue.stop_consumer(consumer)
+        code = jobqueue.stop_spawned(spawned)
+    assert code == 0  # SIGINT: a graceful stop
     assert doc["status"] == "done" and (doc["rows_total"], doc["rows_failed"]) == (6, 1)
     assert doc["downloads"]["reports"] and jobqueue.get_queue(queued_app).pending_ids() == set()
 

@@ -12,6 +12,9 @@ app's context, with its configuration, database and loaded engine parts.
 
 from __future__ import annotations
 
+import os
+import signal as signals_os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from webapp.web import job_runner
 TASK = "giantstep.batch_job"
 RECOVER = "giantstep.recover_jobs"
 POLL_MAX_DELAY = 1.0  # seconds an idle consumer waits at most before looking at the queue again
+SHUTDOWN_TIMEOUT = 5.0  # seconds a stopping consumer gives a running job before handing it back to the queue
 
 
 @dataclass
@@ -81,6 +85,14 @@ def init_app(app: Flask) -> None:
                                 "An internal error stopped the job; it has been logged. Try again or ask the "
                                 "administrator.")
 
+    @huey.signal(signals.SIGNAL_INTERRUPTED)
+    def job_interrupted(signal, task, exc=None) -> None:
+        """A consumer stopped in the middle of a job: it goes back on the queue and runs again at the next start."""
+        if task.name == TASK and task.args:
+            with app.app_context():
+                if job_runner.update(task.args[0], where=("running",), status="queued", heartbeat_at=None):
+                    batch_job(task.args[0])
+
     app.extensions["giantstep_queue"] = JobQueue(huey, batch_job)
 
 
@@ -94,6 +106,15 @@ class _EmbeddedConsumer(Consumer):
 
     def _set_signal_handlers(self):
         """Leave SIGINT/SIGTERM to the server that embeds the consumer."""
+
+
+class _ChildConsumer(Consumer):
+    """The consumer process ``giantstep serve`` forks: SIGINT/SIGTERM stop it; SIGHUP does not re-run the server."""
+
+    def _set_signal_handlers(self):
+        for signum in (signals_os.SIGINT, signals_os.SIGTERM):
+            signals_os.signal(signum, self._handle_signal)
+        signals_os.signal(signals_os.SIGHUP, signals_os.SIG_IGN)
 
 
 def recover(app: Flask) -> dict:
@@ -114,7 +135,7 @@ def start_consumer(app: Flask, workers: int | None = None) -> Consumer | None:
         return None
     recover(app)
     consumer = _EmbeddedConsumer(queue.huey, workers=workers, worker_type="thread", periodic=True,
-                                 check_worker_health=False, shutdown_timeout=5, max_delay=POLL_MAX_DELAY)
+                                 check_worker_health=False, shutdown_timeout=SHUTDOWN_TIMEOUT, max_delay=POLL_MAX_DELAY)
     consumer.start()
     return consumer
 
@@ -125,10 +146,77 @@ def stop_consumer(consumer: Consumer | None) -> None:
         consumer.stop(graceful=True)
 
 
-def run_worker(app: Flask, workers: int) -> None:
+@dataclass
+class SpawnedConsumer:
+    """A consumer process forked by :func:`spawn_consumer`, and the process that forked it."""
+
+    pid: int
+    owner: int
+
+
+def spawn_consumer(app: Flask, workers: int | None = None) -> SpawnedConsumer | None:
+    """Fork a process that consumes the app's queue (what ``giantstep serve`` starts before its server).
+
+    It is forked from the process where the app is loaded (rule book, cohorts, model), so it starts at
+    once and shares those pages; a plain fork (not multiprocessing), so server processes forked later
+    inherit no bookkeeping of it and the streaming engine may start worker processes of its own. None when
+    jobs run in the request (immediate mode), ``JOB_QUEUE_WORKERS`` is 0 or the system cannot fork.
+    Stop it with :func:`stop_spawned`.
+    """
+    queue = get_queue(app)
+    workers = int(app.config.get("JOB_QUEUE_WORKERS", 1) if workers is None else workers)
+    if queue.huey.immediate or workers <= 0 or not hasattr(os, "fork"):
+        return None
+    owner = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the consumer process
+        code = 1
+        try:
+            _consume(app, workers)
+            code = 0
+        finally:
+            os._exit(code)  # never return into the server's code
+    return SpawnedConsumer(pid, owner)
+
+
+def _consume(app: Flask, workers: int) -> None:
+    from webapp.web.db import db
+
+    with app.app_context():
+        db.engine.dispose(close=False)  # the parent's connections stay the parent's
+    run_worker(app, workers, consumer_class=_ChildConsumer)
+
+
+def stop_spawned(spawned: SpawnedConsumer | None, timeout: float = 10.0) -> int | None:
+    """Stop a spawned consumer: SIGINT (finish or hand back the running job), then SIGTERM, then SIGKILL.
+
+    Only the process that forked it does anything (a server process forked later passes through the same
+    ``finally``). Returns the consumer's exit status when this call collected it.
+    """
+    if spawned is None or spawned.owner != os.getpid():
+        return None
+    for sig in (signals_os.SIGINT, signals_os.SIGTERM, signals_os.SIGKILL):
+        try:
+            os.kill(spawned.pid, sig)
+        except ProcessLookupError:
+            return None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                pid, status = os.waitpid(spawned.pid, os.WNOHANG)
+            except ChildProcessError:  # already collected (e.g. by gunicorn's SIGCHLD handler)
+                return None
+            if pid:
+                return os.waitstatus_to_exitcode(status)
+            time.sleep(0.05)
+    return None
+
+
+def run_worker(app: Flask, workers: int, *, consumer_class: type[Consumer] = Consumer) -> None:
     """Consume the app's queue in the foreground until SIGINT/SIGTERM (``giantstep worker``)."""
     queue = get_queue(app)
     if queue.huey.immediate:
         raise StartupError("JOB_QUEUE_IMMEDIATE is set: jobs run where they are submitted, there is no queue")
     recover(app)
-    queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True, max_delay=POLL_MAX_DELAY).run()
+    consumer_class(queue.huey, workers=workers, worker_type="thread", periodic=True, max_delay=POLL_MAX_DELAY,
+                   shutdown_timeout=SHUTDOWN_TIMEOUT).run()

@@ -13,7 +13,7 @@ import sys
 import sqlalchemy as sa
 from flask import Flask
 
-from webapp.web import create_app
+from webapp.web import create_app, jobqueue
 from webapp.web.db import db, upgrade_database
 from webapp.web.instance import InstanceError
 
@@ -62,10 +62,14 @@ def serve(host: str = "127.0.0.1", port: int = 5000, *, server: str = "gunicorn"
         f"waitress, {threads or 8} threads"
     print(f"GiantStep: http://{host}:{port}/  ({where}; instance folder: {app.instance_path}; "
           "Ctrl+C or SIGTERM to stop)", file=sys.stderr, flush=True)
-    if server == "waitress":
-        _serve_waitress(app, host, port, threads or 8)
-    else:
-        _serve_gunicorn(app, host, port, workers, threads or 4)
+    consumer = jobqueue.spawn_consumer(app)  # batch jobs: the embedded queue's consumer, a process of its own
+    try:
+        if server == "waitress":
+            _serve_waitress(app, host, port, threads or 8)
+        else:
+            _serve_gunicorn(app, host, port, workers, threads or 4)
+    finally:
+        jobqueue.stop_spawned(consumer)
 
 
 def _serve_gunicorn(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
