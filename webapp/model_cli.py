@@ -43,7 +43,8 @@ def population(rows, seed, rules, output):
 @click.option("--rows", type=click.IntRange(min=1000), default=None, help="Simulated firms (without --labels).")
 @click.option("--seed", type=int, default=None, help="Seed of the population, split, masks and estimators.")
 @click.option("--rules", type=RULE_SET,
-              help="SME rule set the model reads (default: in force today).")
+              help="Train the model of this SME rule set only (default: one model per SME rule set; with "
+                   "--labels, the rule set of the outcomes, default the one in force today).")
 @click.option("-o", "--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder to write to (default: models/ for the simulated default, "
                    "<instance>/models for real outcomes, as a new version).")
@@ -73,13 +74,20 @@ def train(labels, rows, seed, rules, out_dir):
 
 
 def _report(model, path: Path) -> None:
-    """Echo what was written and the held-out figures."""
+    """Echo what was written and the held-out figures of each rule set's model."""
     meta = model.metadata
+    models = [model, *model.siblings.values()]
+    seconds = sum(sum(m.metadata["training"]["seconds"].values()) for m in models)
     click.echo(f"wrote {path} ({meta['artefact']['bytes'] / 1e6:.1f} MB), trained on {meta['trained_on']} "
-               f"in {sum(meta['training']['seconds'].values()):.1f} s", err=True)
-    for tier, m in meta["metrics_summary"].items():
-        click.echo(f"  {tier:<16} AUC full {m['roc_auc_full']} quick {m['roc_auc_quick']} (rules "
-                   f"{m['baseline_roc_auc_full']}), Brier full {m['brier_full']} quick {m['brier_quick']}", err=True)
+               f"in {seconds:.1f} s, one model per rule set: {', '.join(model.rule_sets)}", err=True)
+    for one in models:
+        summary = one.metadata["metrics_summary"]
+        click.echo(f" {one.rules}, measured on {next(iter(summary.values()))['evaluated_on']}:", err=True)
+        for tier, m in summary.items():
+            click.echo(f"  {tier:<16} AUC full {m['roc_auc_full']} quick {m['roc_auc_quick']} (rules "
+                       f"{m['baseline_roc_auc_full']}), Brier full {m['brier_full']} quick {m['brier_quick']}, "
+                       f"largest calibration gap full {m['max_calibration_gap_full']} quick "
+                       f"{m['max_calibration_gap_quick']} random {m['max_calibration_gap_random']}", err=True)
 
 
 _GROUP = click.Group("model_cli", commands={"population": population, "train": train},

@@ -132,7 +132,7 @@ def test_holders_keep_the_cohort_means(pop):
     heavy_tailed = {"pct_applications", "overseas_markets", "licenses_out", "citations"}  # noisy means at n=600
     for r in rows:
         rel = 1.0 if r["quantity"] in heavy_tailed else 0.25
-        assert r["simulated_mean"] == pytest.approx(r["published_mean"], rel=rel), r
+        assert r["simulated_mean"] == pytest.approx(r["cohort_mean"], rel=rel), r
 
 
 @pytest.mark.parametrize(("quantity", "published"), [
@@ -156,9 +156,31 @@ def test_population_command_writes_a_reproducible_file(tmp_path):
     assert "little_giant" in result.output and "target 0.23" in result.output
     frame = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert len(frame) == 600
-    assert {"stratum", "little_giant_certified", "revenue", "sector"} <= set(frame.columns)
+    assert {"stratum", "mode", "little_giant_certified", "revenue", "sector"} <= set(frame.columns)
     clean, errors = validate_profiles(frame)
     assert errors.empty
     again = tmp_path / "again.csv"
     CliRunner().invoke(population_command, ["--rows", "600", "--seed", "5", "-o", str(again)])
     assert out.read_bytes() == again.read_bytes()
+
+
+def test_mode_column_says_who_re_reviews(pop):
+    """``mode`` is review for the holders of their own stratum's title and new for the others (no title, or
+    a rising firm applying for the next one), so ``giantstep batch`` can run the file as it was drawn."""
+    frame = pop.to_frame()
+    assert set(frame["mode"]) == {"new", "review"}
+    review = set(frame.loc[frame["mode"] == "review", "stratum"])
+    assert review == {"innovative", "srdi_sme", "little_giant", "single_champion"}
+    assert set(frame.loc[frame["mode"] == "new", "stratum"]) == set(pop.stratum) - review
+
+
+def test_every_population_of_a_parameter_set_shares_its_fitted_marginals():
+    """The holder marginals are fitted on a pilot of the parameter files' own seed and size, whatever the
+    population's seed and size: another seed draws other firms from the same distribution."""
+    from webapp.engine.readiness.population.simulate import fitted_params
+    from webapp.engine.rules.rulebook import load_rule_book
+
+    params, ruleset = load_population_params(), load_rule_book().select("SME-2026")
+    one = fitted_params(params, ruleset)
+    assert fitted_params(params, ruleset) is one   # computed once per parameter files and rule tables
+    assert one.quantities["patent_applications"].params != params.quantities["patent_applications"].params

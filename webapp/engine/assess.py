@@ -140,13 +140,14 @@ class Assessment:
     def readiness(self, i: int) -> dict:
         """Probability per tier with its drivers for firm ``i``."""
         judge = self.judge if self.judge.n == 1 else None
-        return readiness_json(self.model, self.profiles.iloc[[i]], judge=judge)
+        return readiness_json(self.model, self.profiles.iloc[[i]], judge=judge, rules=self.ruleset.sme.id)
 
     def readiness_frame(self) -> pd.DataFrame:
         """Batch columns ``<tier>_readiness``; empty where input was invalid or no model is available."""
         if self.model is None:
             return pd.DataFrame(index=self.profiles.index)
-        return readiness_columns(self.model, self.profiles, judge=self.judge, valid=self.valid)
+        return readiness_columns(self.model, self.profiles, judge=self.judge, valid=self.valid,
+                                 rules=self.ruleset.sme.id)
 
     def cohort_ids(self, i: int, next_tier_id: str | None) -> list[str]:
         """little_giant, the firm's own region/province/city, the next tier's portrait and any asked for."""

@@ -36,7 +36,7 @@ def _utc_now() -> dt.datetime:
 
 def train_readiness(profiles: pd.DataFrame, labels: pd.DataFrame, *, ruleset: RuleSet, trained_on: str, seed: int,
                     masking: dict, data: dict, config: TrainConfig | None = None, base: ReadinessModel | None = None,
-                    command: str = "giantstep train") -> ReadinessModel:
+                    command: str = "giantstep train", held_out: tuple | None = None) -> ReadinessModel:
     """Train, calibrate and evaluate one pipeline per tier; return the model with its metadata.
 
     Parameters
@@ -59,6 +59,9 @@ def train_readiness(profiles: pd.DataFrame, labels: pd.DataFrame, *, ruleset: Ru
         Tiers this training cannot fit (too few outcomes) keep ``base``'s pipeline and metadata.
     command : str
         The command that reproduces this model, for the model card.
+    held_out : tuple, optional
+        ``(profiles, labels, info)`` of firms the metrics are measured on: a population of a seed never
+        used in training. Without it, the ``test`` share of ``profiles`` (``config.test_fraction``).
 
     Returns
     -------
@@ -77,7 +80,7 @@ def train_readiness(profiles: pd.DataFrame, labels: pd.DataFrame, *, ruleset: Ru
     features = next(iter(pipelines.values()))["features"]
     now = _utc_now()
     meta = {
-        "format": "giantstep-readiness/1", "model_version": f"readiness-{now:%Y%m%dT%H%M%SZ}",
+        "format": "giantstep-readiness/2", "model_version": f"readiness-{now:%Y%m%dT%H%M%SZ}",
         "trained_at": now.isoformat(), "trained_on": trained_on, "command": command,
         "rules": ruleset.versions(), "rule_versions": features.rule_versions_,
         "libraries": _libraries(),
@@ -88,14 +91,19 @@ def train_readiness(profiles: pd.DataFrame, labels: pd.DataFrame, *, ruleset: Ru
                      "split": {k: int(len(v)) for k, v in parts.items()}, "variants": list(VARIANTS)},
     }
     model = ReadinessModel(pipelines, meta).bind(ruleset)
-    test = parts["test"]
-    meta["metrics"] = evaluate(model, profiles.iloc[test], labels.iloc[test], masking, seed)
+    if held_out is None:
+        test = parts["test"]
+        if len(test) == 0:
+            raise ValueError("no held-out firms: give a fresh population or a test_fraction above 0")
+        held_out = (profiles.iloc[test], labels.iloc[test], {"kind": "test split", "rows": int(len(test))})
+    meta["metrics"] = evaluate(model, held_out[0], held_out[1], masking, seed)
+    meta["evaluation"] = {**held_out[2], "basis": trained_on}
     timer.lap("evaluate")
     train = parts["train"]
     meta["targets"] = driver_targets(profiles.iloc[train], labels.iloc[train], pipelines)
     if base is not None:
         _keep_base_tiers(model, base)
-    meta["metrics_summary"] = summarise(meta["metrics"])
+    meta["metrics_summary"] = summarise(meta["metrics"], meta["evaluation"])
     meta["training"]["seconds"] = timer.steps
     return model
 
@@ -121,16 +129,30 @@ def _keep_base_tiers(model: ReadinessModel, base: ReadinessModel) -> None:
     model.metadata["tiers"] = {t: model.metadata["tiers"][t] for t in order}
 
 
+EVALUATION_ROWS = 30_000   # firms of the fresh population the metrics are measured on (at most the training rows)
+
+
+def evaluation_seed(seed: int) -> int:
+    """Seed of the population the metrics are measured on: never one the training population used."""
+    return seed + 1
+
+
 def train_default(rows: int | None = None, seed: int | None = None, *, rules: str | None = None,
                   config: TrainConfig | None = None, rule_book: RuleBook | None = None) -> ReadinessModel:
-    """The default model: simulate the population (``data/population``), then train on it.
+    """The default model: one model per SME rule set, each trained on a population simulated under it.
+
+    Readiness is the probability of certification under the rules the firm is judged by, and those rules
+    decide both the features (the engine's statuses) and the outcomes (holders kept when they meet their
+    tier's rules, pass rates solved per rule set), so each SME rule set gets its own population and model;
+    the rule set in force today answers by default and the others are its ``siblings``.
 
     Parameters
     ----------
     rows, seed : int, optional
-        Population size and seed (defaults in population.toml [meta]); the seed also seeds training.
+        Population size and seed (defaults in population.toml [meta]); the seed also seeds training. The
+        metrics are measured on a population of seed ``seed + 1`` (never used in training).
     rules : str, optional
-        SME rule set (default: the one in force today).
+        Train only this SME rule set (default: every SME rule set of the rule book, the one in force first).
     config : TrainConfig, optional
     rule_book : RuleBook, optional
         Rule tables to judge with (default: those of the rules folder in force).
@@ -141,14 +163,28 @@ def train_default(rows: int | None = None, seed: int | None = None, *, rules: st
     """
     params = load_population_params()
     book = rule_book or load_rule_book()
+    in_force = book.select(None).sme.id
+    wanted = [rules] if rules else [in_force] + [r for r in book.sme_ids() if r != in_force]
+    command = "giantstep train" + (f" --rows {rows}" if rows else "") + (f" --seed {seed}" if seed else "") \
+        + (f" --rules {rules}" if rules else "")
+    models = [_train_simulated(rows, seed, r, params, book, config, command) for r in wanted]
+    models[0].siblings = {m.rules: m for m in models[1:]}
+    return models[0]
+
+
+def _train_simulated(rows, seed, rules, params, book, config, command) -> ReadinessModel:
     timer = Timer()
     pop = simulate_population(rows, seed=seed, rules=rules, params=params, rule_book=book)
     timer.lap("population")
-    command = "giantstep train" + (f" --rows {rows}" if rows else "") + (f" --seed {seed}" if seed else "") \
-        + (f" --rules {rules}" if rules else "")
-    model = train_readiness(pop.profiles, pop.labels, ruleset=book.select(pop.info["rules"]["sme"]),
-                            trained_on=SIMULATED, seed=pop.info["seed"], masking=params.masking,
-                            data={"population": pop.info}, config=config, command=command)
+    fresh_seed = evaluation_seed(pop.info["seed"])
+    fresh = simulate_population(min(EVALUATION_ROWS, pop.info["rows"]), seed=fresh_seed, rules=rules, params=params,
+                                rule_book=book)
+    timer.lap("evaluation_population")
+    held_out = (fresh.profiles, fresh.labels, {"kind": "fresh population", "seed": fresh_seed,
+                                               "rows": fresh.info["rows"], "sha256": fresh.info["sha256"]})
+    model = train_readiness(pop.profiles, pop.labels, ruleset=book.select(rules), trained_on=SIMULATED,
+                            seed=pop.info["seed"], masking=params.masking, data={"population": pop.info},
+                            config=config, command=command, held_out=held_out)
     model.metadata["training"]["seconds"] = {**timer.steps, **model.metadata["training"]["seconds"]}
     return model
 
@@ -230,7 +266,11 @@ def train_on_outcomes(path: str | Path, *, rules: str | None = None, seed: int |
     book = rule_book or load_rule_book()
     ruleset = book.select(rules if rules else (base.rules if base is not None else None))
     model = train_readiness(clean, labels, ruleset=ruleset, trained_on=REAL, seed=seed, masking=params.masking,
-                            data={"outcomes": info}, config=config, base=base,
+                            data={"outcomes": info}, config=config or TrainConfig(test_fraction=0.15,
+                                                                                  calibration_fraction=0.3),
+                            base=base and base.under(ruleset.sme.id),
                             command=f"giantstep train --labels {Path(path).name} --seed {seed}")
+    if base is not None:  # the other rule sets keep the base's models
+        model.siblings = {m.rules: m for m in (base, *base.siblings.values()) if m.rules != model.rules}
     return model, problems
 

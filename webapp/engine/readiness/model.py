@@ -67,12 +67,16 @@ class ReadinessModel:
         The artefact file, when loaded from disk.
     notes : tuple of str
         Newer artefacts that were refused while choosing this one, with the reason.
+    siblings : dict of str to ReadinessModel
+        The models of the other SME rule sets saved in the same artefact (one model per rule set: see
+        :meth:`under`).
     """
 
     pipelines: dict
     metadata: dict
     path: Path | None = None
     notes: tuple[str, ...] = field(default=())
+    siblings: dict = field(default_factory=dict)
 
     @property
     def tiers(self) -> tuple[str, ...]:
@@ -84,12 +88,33 @@ class ReadinessModel:
         """The SME rule set whose statuses the model reads (e.g. ``"SME-2026"``)."""
         return self.features.rules
 
+    @property
+    def rule_sets(self) -> tuple[str, ...]:
+        """The SME rule sets this artefact has a model for, its own first."""
+        return (self.rules, *self.siblings)
+
+    def under(self, rules: str | None) -> ReadinessModel:
+        """The model trained under the SME rule set ``rules`` (this one or a sibling).
+
+        Readiness is a probability of certification under the rules the firm is judged by, so an SME-2022
+        assessment is answered by the SME-2022 model. When the artefact has none for ``rules`` (a model
+        retrained on real outcomes of one rule set only, say), this model answers and its ``rules`` in
+        ``_model`` says under which rule set it did.
+        """
+        if rules is None or rules == self.rules:
+            return self
+        return self.siblings.get(rules, self)
+
     def bind(self, rule_book_or_set) -> ReadinessModel:
-        """Judge with these rule tables (a RuleBook, from which the model's own SME rule set is chosen, or
+        """Judge with these rule tables (a RuleBook, from which each model's own SME rule set is chosen, or
         that RuleSet itself); a loaded model is bound before it predicts."""
-        ruleset = rule_book_or_set.select(self.rules) if hasattr(rule_book_or_set, "select") else rule_book_or_set
+        book = hasattr(rule_book_or_set, "select")
+        ruleset = rule_book_or_set.select(self.rules) if book else rule_book_or_set
         for pipe in self.pipelines.values():
             pipe["features"].bind(ruleset)
+        if book:
+            for sibling in self.siblings.values():
+                sibling.bind(rule_book_or_set)
         return self
 
     @property
@@ -181,16 +206,17 @@ class ReadinessModel:
         real = [t for t in self.tiers if meta.get("tiers", {}).get(t, {}).get("trained_on") == "real outcomes"]
         version = meta.get("model_version")
         if real:
-            zh = (f"校准分类器（版本 {version}，规则 {self.rules}）：{', '.join(real)} 以真实认定结果重新训练，"
-                  "其余层级仍基于按公开汇总数据校准的模拟总体。")
-            en = (f"Calibrated classifier (version {version}, rules {self.rules}): {', '.join(real)} retrained on "
-                  "real outcomes; the other tiers still rest on a simulated population calibrated to published "
-                  "aggregates.")
+            zh = (f"就绪度按 {self.rules} 规则计算：校准分类器（版本 {version}），{', '.join(real)} 以真实认定结果"
+                  "重新训练，其余层级仍基于按公开汇总数据校准的模拟总体。")
+            en = (f"Readiness computed under the {self.rules} rules: calibrated classifier (version {version}), "
+                  f"{', '.join(real)} retrained on real outcomes; the other tiers still rest on a simulated population "
+                  "calibrated to published aggregates.")
         else:
-            zh = (f"校准分类器（版本 {version}，规则 {self.rules}），训练数据为按公开汇总数据校准的模拟总体，"
-                  "尚未以真实认定结果重新训练。")
-            en = (f"Calibrated classifier (version {version}, rules {self.rules}) trained on a simulated population "
-                  "calibrated to published aggregates; not yet retrained on real outcomes.")
+            zh = (f"就绪度按 {self.rules} 规则计算：校准分类器（版本 {version}），训练数据为按公开汇总数据校准的"
+                  "模拟总体，尚未以真实认定结果重新训练；其各项指标均在模拟总体上测得。")
+            en = (f"Readiness computed under the {self.rules} rules: calibrated classifier (version {version}) trained "
+                  "on a simulated population calibrated to published aggregates, not yet retrained on real outcomes; "
+                  "its metrics are simulated.")
         return {"card_summary_zh": zh, "card_summary_en": en}
 
     def describe(self) -> str:
@@ -201,7 +227,8 @@ class ReadinessModel:
                 f"{meta.get('trained_at')}, rules {self.rules}){where}")
 
 
-def readiness_json(model: ReadinessModel, clean: pd.DataFrame, *, judge: Judge | None = None, k: int = 3) -> dict:
+def readiness_json(model: ReadinessModel, clean: pd.DataFrame, *, judge: Judge | None = None, rules: str | None = None,
+                   k: int = 3) -> dict:
     """The ``readiness`` block of the assess contract for the firm in ``clean`` (one row).
 
     Parameters
@@ -211,6 +238,9 @@ def readiness_json(model: ReadinessModel, clean: pd.DataFrame, *, judge: Judge |
         One clean profile (a frame of one row).
     judge : Judge, optional
         The engine's verdict on that row (reused when judged under the model's rule set).
+    rules : str, optional
+        SME rule set of the assessment (default: the judge's, else the model's own): the model trained
+        under it answers (:meth:`ReadinessModel.under`).
     k : int
         Drivers per tier.
 
@@ -218,10 +248,12 @@ def readiness_json(model: ReadinessModel, clean: pd.DataFrame, *, judge: Judge |
     -------
     dict
         ``{tier_id: {"probability": float, "drivers": [{"field", "current", "target", "delta"}]}, ...,
-        "_model": {"version", "trained_on", "trained_at", "metrics_summary", ...}}``.
+        "_model": {"version", "rules", "trained_on", "trained_at", "metrics_summary", ...}}``; ``_model.rules``
+        is the SME rule set the probabilities were computed under.
     """
     if len(clean) != 1:
         raise ValueError(f"readiness_json takes one firm, got {len(clean)} rows")
+    model = model.under(rules or (judge.ruleset.sme.id if judge is not None else None))
     clean = complete_profiles(clean)
     verdict = model._verdict(clean, judge)
     probs = model.predict_proba(clean, judge=verdict)
@@ -234,7 +266,7 @@ def readiness_json(model: ReadinessModel, clean: pd.DataFrame, *, judge: Judge |
 
 
 def readiness_columns(model: ReadinessModel, clean: pd.DataFrame, *, judge: Judge | None = None,
-                      valid: np.ndarray | None = None) -> pd.DataFrame:
+                      valid: np.ndarray | None = None, rules: str | None = None) -> pd.DataFrame:
     """Batch columns ``<tier>_readiness`` (probability, 0-1) for every firm of ``clean``.
 
     Parameters
@@ -246,12 +278,15 @@ def readiness_columns(model: ReadinessModel, clean: pd.DataFrame, *, judge: Judg
         The engine's verdict on the same rows (reused when judged under the model's rule set).
     valid : numpy.ndarray of bool, optional
         Rows whose input was valid; the others get NaN (as the batch leaves their results empty).
+    rules : str, optional
+        SME rule set of the assessment (default: the judge's, else the model's own).
 
     Returns
     -------
     pandas.DataFrame
         Same index as ``clean``; one float64 column per tier.
     """
+    model = model.under(rules or (judge.ruleset.sme.id if judge is not None else None))
     probs = model.predict_proba(clean, judge=judge)
     cols = {f"{t}_readiness": np.round(p, 4) if valid is None else np.where(valid, np.round(p, 4), np.nan)
             for t, p in probs.items()}

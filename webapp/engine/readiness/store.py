@@ -34,7 +34,7 @@ from webapp.engine.readiness.features import ReadinessFeatures
 from webapp.engine.readiness.model import ReadinessModel
 from webapp.engine.rules.rulebook import RuleBook, load_rule_book
 
-FORMAT = "giantstep-readiness/1"
+FORMAT = "giantstep-readiness/2"   # 2: one model per SME rule set in one artefact (1 held one rule set)
 DEFAULT_NAME = "readiness"
 # The only types beyond skops' own safe defaults an artefact may contain. Anything else is refused
 # before a single object is built.
@@ -89,19 +89,26 @@ def save_model(model: ReadinessModel, directory: str | Path, *, name: str = DEFA
 
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    data = sio.dumps(dict(model.pipelines), compression=zipfile.ZIP_DEFLATED)
+    models = [model, *model.siblings.values()]
+    data = sio.dumps({m.rules: dict(m.pipelines) for m in models}, compression=zipfile.ZIP_DEFLATED)
     path = folder / f"{name}.skops"
     path.write_bytes(data)
     model.metadata["artefact"] = {"file": path.name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-    (folder / f"{name}.json").write_text(json.dumps(model.metadata, ensure_ascii=False, indent=1) + "\n",
-                                         encoding="utf-8")
+    model.metadata["format"] = FORMAT
+    meta = {**model.metadata, "siblings": {m.rules: m.metadata for m in model.siblings.values()}}
+    (folder / f"{name}.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     card_name = card or ("MODEL_CARD.md" if name == DEFAULT_NAME else f"{name}.md")
-    (folder / card_name).write_text(model_card(model.metadata), encoding="utf-8")
-    model.path = path
+    (folder / card_name).write_text(model_card(meta), encoding="utf-8")
+    for m in models:
+        m.path = path
     return path
 
 
 def _check_metadata(meta: dict, where: Path, book: RuleBook) -> None:
+    if isinstance(meta, dict) and str(meta.get("format", "")).startswith("giantstep-readiness/") \
+            and meta.get("format") != FORMAT:
+        raise ModelError(f"{where}: a readiness artefact of format {meta.get('format')!r}, not {FORMAT!r} (one "
+                         "model per SME rule set); retrain with `giantstep train`")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelError(f"{where}: not a GiantStep readiness model (format {meta.get('format')!r} "
                          f"instead of {FORMAT!r})" if isinstance(meta, dict) else f"{where}: not a metadata object")
@@ -113,29 +120,44 @@ def _check_metadata(meta: dict, where: Path, book: RuleBook) -> None:
         if _minor(str(libs.get(lib))) != _minor(here[lib]):
             raise ModelError(f"{where}: trained with {lib} {libs.get(lib)}, but {here[lib]} is installed; "
                              "retrain with `giantstep train`")
-    sme = meta.get("rules", {}).get("sme")
-    try:
-        ruleset = book.select(sme)
-    except ValueError as exc:
-        raise ModelError(f"{where}: {exc}") from None
-    current = {**ruleset.table_versions(), "METRICS": ruleset.metrics_version}
-    if meta.get("rule_versions") != current:
-        raise ModelError(f"{where}: trained with rule tables {meta.get('rule_versions')}, but the installed "
-                         f"ones are {current}; retrain with `giantstep train`")
+    siblings = meta.get("siblings", {})
+    if not isinstance(siblings, dict) or not all(isinstance(m, dict) for m in siblings.values()):
+        raise ModelError(f"{where}: its siblings are not metadata objects")
+    for one in (meta, *siblings.values()):
+        sme = one.get("rules", {}).get("sme")
+        try:
+            ruleset = book.select(sme)
+        except ValueError as exc:
+            raise ModelError(f"{where}: {exc}") from None
+        current = {**ruleset.table_versions(), "METRICS": ruleset.metrics_version}
+        if one.get("rule_versions") != current:
+            raise ModelError(f"{where}: trained with rule tables {one.get('rule_versions')}, but the installed "
+                             f"ones are {current}; retrain with `giantstep train`")
+
+
+def _rule_set_metadata(meta: dict) -> dict[str, dict]:
+    """The metadata of each rule set's model, the artefact's own first."""
+    own = {k: v for k, v in meta.items() if k != "siblings"}
+    return {own.get("rules", {}).get("sme"): own, **meta.get("siblings", {})}
 
 
 def _check_structure(obj, meta: dict, where: Path) -> dict:
-    tiers = list(meta.get("tiers", {}))
-    if not isinstance(obj, dict) or list(obj) != tiers:
+    by_rules = _rule_set_metadata(meta)
+    if not isinstance(obj, dict) or list(obj) != list(by_rules):
         raise ModelError(f"{where}: holds {type(obj).__name__} {list(obj) if isinstance(obj, dict) else ''}, "
-                         f"not the pipelines of {tiers}")
-    for tier, pipe in obj.items():
-        ok = (isinstance(pipe, Pipeline) and [n for n, _ in pipe.steps] == ["features", "classifier"]
-              and isinstance(pipe["features"], ReadinessFeatures)
-              and isinstance(pipe["classifier"], InformationCalibratedClassifier)
-              and list(pipe["features"].feature_names_out_) == meta["features"]["names"])
-        if not ok:
-            raise ModelError(f"{where}: the {tier} pipeline is not the one its metadata describes")
+                         f"not the models of {list(by_rules)}")
+    for rules, one in by_rules.items():
+        tiers = list(one.get("tiers", {}))
+        pipes = obj[rules]
+        if not isinstance(pipes, dict) or list(pipes) != tiers:
+            raise ModelError(f"{where}: the {rules} model does not hold the pipelines of {tiers}")
+        for tier, pipe in pipes.items():
+            ok = (isinstance(pipe, Pipeline) and [n for n, _ in pipe.steps] == ["features", "classifier"]
+                  and isinstance(pipe["features"], ReadinessFeatures) and pipe["features"].rules == rules
+                  and isinstance(pipe["classifier"], InformationCalibratedClassifier)
+                  and list(pipe["features"].feature_names_out_) == one["features"]["names"])
+            if not ok:
+                raise ModelError(f"{where}: the {rules} {tier} pipeline is not the one its metadata describes")
     return obj
 
 
@@ -181,7 +203,10 @@ def load_artefact(meta_path: str | Path, rule_book: RuleBook | None = None) -> R
     except Exception as exc:
         raise ModelError(f"{path}: cannot be loaded ({type(exc).__name__}: {exc}); retrain with `giantstep train`") \
             from None
-    return ReadinessModel(_check_structure(obj, meta, path), meta, path=path).bind(book)
+    obj = _check_structure(obj, meta, path)
+    models = [ReadinessModel(obj[rules], one, path=path) for rules, one in _rule_set_metadata(meta).items()]
+    models[0].siblings = {m.rules: m for m in models[1:]}
+    return models[0].bind(book)
 
 
 def candidates() -> list[Path]:

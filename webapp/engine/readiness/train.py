@@ -55,10 +55,11 @@ class TrainConfig:
     l2_regularization: float = 1.0
     n_iter_no_change: int = 8
     validation_fraction: float = 0.1
-    information_edges: tuple = (15.0, 80.0)   # known fields: up to a quick check, partial, nearly all
-    calibration_copies: int = 4
-    test_fraction: float = 0.15
-    calibration_fraction: float = 0.3
+    information_edges: tuple = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)   # shares of input fields known cutting partial levels
+    full_share: float = 0.95                  # share of input fields known from which a profile is full
+    calibration_copies: int = 5
+    test_fraction: float = 0.0               # held-out metrics come from a population of a fresh seed
+    calibration_fraction: float = 0.5
     min_class_rows: int = 20
 
 
@@ -75,9 +76,10 @@ def mask_profiles(clean: pd.DataFrame, rng: np.random.Generator, masking: dict,
     masking : dict
         ``full``, ``quick``, ``random`` (pattern probabilities), ``quick_drop``, ``random_lo``, ``random_hi``
         (data/population/labels.toml [masking]).
-    kind : {"full", "quick", "random"}, optional
-        One pattern for every row (``random`` then hides each field with probability 0.5); by default each
-        row draws its pattern from ``masking``.
+    kind : {"full", "quick", "random", "partial"}, optional
+        One pattern for every row (``random`` then hides each field with probability 0.5, ``partial`` with a
+        probability drawn per row between ``random_lo`` and ``random_hi``); by default each row draws its
+        pattern from ``masking``.
     quick : collection of str
         The quick check's fields (``RuleSet.quick_fields``, derived from the rule tables); a quick pattern
         keeps only these.
@@ -92,6 +94,9 @@ def mask_profiles(clean: pd.DataFrame, rng: np.random.Generator, masking: dict,
         probs = np.array([masking["full"], masking["quick"], masking["random"]])
         pattern = rng.choice(3, size=n, p=probs / probs.sum())
         hide_p = np.where(pattern == 2, rng.uniform(masking["random_lo"], masking["random_hi"], n), 0.0)
+    elif kind == "partial":
+        pattern = np.full(n, 2)
+        hide_p = rng.uniform(masking["random_lo"], masking["random_hi"], n)
     else:
         pattern = np.full(n, VARIANTS.index(kind))
         hide_p = np.full(n, 0.5 if kind == "random" else 0.0)
@@ -126,30 +131,46 @@ def split_firms(n: int, config: TrainConfig, rng: np.random.Generator) -> dict[s
             "train": np.sort(order[n_test + n_cal:])}
 
 
-def _copies(clean: pd.DataFrame, labels: pd.DataFrame, copies: int, masking: dict, rng, quick) -> tuple:
-    masked = [mask_profiles(clean, rng, masking, quick=quick) for _ in range(max(int(copies), 1))]
+def _copies(clean: pd.DataFrame, labels: pd.DataFrame, kinds, masking: dict, rng, quick) -> tuple:
+    """Masked copies of ``clean``, one per entry of ``kinds`` (a pattern name, or None: drawn per row)."""
+    masked = [mask_profiles(clean, rng, masking, kind=kind, quick=quick) for kind in kinds]
     return (pd.concat(masked, ignore_index=True),
             pd.concat([labels] * len(masked), ignore_index=True))
 
 
-def _fit_tier(features, f_fit, y_fit, f_cal, y_cal, tier, known_column, config, seed):
-    """One tier's calibrated pipeline and its training figures, or None when an outcome is too rare."""
+def calibration_kinds(config: TrainConfig) -> list[str]:
+    """Patterns of the calibration copies: every calibration firm once full and once as a quick check, then
+    partial (a random share of fields hidden per row). Each level of information gets every firm at least
+    once, instead of the share of copies a random pattern would give it (a full profile was 20%)."""
+    return ["full", "quick"] + ["partial"] * max(int(config.calibration_copies) - 2, 1)
+
+
+def _fit_tier(features, f_fit, y_fit, f_cal, y_cal, tier, columns, config, seed):
+    """One tier's calibrated pipeline and its training figures, or None when an outcome is too rare.
+
+    When no training or calibration row whose rules are certainly not met (and that is known not to hold
+    the title) was certified, prediction gives such rows the floor without the trees (``gate_not_met``);
+    the trees and the isotonic maps are then fitted on the other rows only, the ones they will answer for.
+    Calibrating on the gated rows too put their certain failures into the maps' score ranges and dragged
+    down the probabilities of the firms the maps are applied to.
+    """
     known_fit, known_cal = ~np.isnan(y_fit), ~np.isnan(y_cal)
-    counts = [np.bincount(y[k].astype(int), minlength=2).min() for y, k in ((y_fit, known_fit), (y_cal, known_cal))]
-    if min(counts) < config.min_class_rows:
-        return None
-    model = build_pipeline(features, config=config, seed=seed).fit(f_fit[known_fit], y_fit[known_fit].astype(int))
-    calibrated = InformationCalibratedClassifier(FrozenEstimator(model), column=known_column,
-                                                 edges=config.information_edges)
-    calibrated.fit(f_cal[known_cal], y_cal[known_cal].astype(int))
     off_fit, off_cal = known_fit & features.gated(f_fit, tier), known_cal & features.gated(f_cal, tier)
     certified_off = int(y_fit[off_fit].sum() + y_cal[off_cal].sum())
+    gate = bool(certified_off == 0 and (off_fit.sum() + off_cal.sum()) > 0)
+    use_fit, use_cal = (known_fit & ~off_fit, known_cal & ~off_cal) if gate else (known_fit, known_cal)
+    counts = [np.bincount(y[k].astype(int), minlength=2).min() for y, k in ((y_fit, use_fit), (y_cal, use_cal))]
+    if min(counts) < config.min_class_rows:
+        return None
+    model = build_pipeline(features, config=config, seed=seed).fit(f_fit[use_fit], y_fit[use_fit].astype(int))
+    calibrated = InformationCalibratedClassifier(FrozenEstimator(model), known=columns[0], quick=columns[1],
+                                                 edges=config.information_edges, full_share=config.full_share)
+    calibrated.fit(f_cal[use_cal], y_cal[use_cal].astype(int))
     worst = float(calibrated.predict_proba(f_cal[off_cal])[:, 1].max()) if off_cal.any() else 0.0
-    info = {"rows": int(known_fit.sum()), "positives": int(y_fit[known_fit].sum()),
-            "calibration_rows": int(known_cal.sum()), "iterations": int(model.n_iter_),
-            "gate_not_met": bool(certified_off == 0 and (off_fit.sum() + off_cal.sum()) > 0),
-            "not_met_rows": int(off_fit.sum() + off_cal.sum()), "not_met_certified": certified_off,
-            "not_met_max_predicted": round(worst, 5)}
+    info = {"rows": int(use_fit.sum()), "positives": int(y_fit[use_fit].sum()),
+            "calibration_rows": int(use_cal.sum()), "iterations": int(model.n_iter_),
+            "gate_not_met": gate, "not_met_rows": int(off_fit.sum() + off_cal.sum()),
+            "not_met_certified": certified_off, "not_met_max_predicted": round(worst, 5)}
     return Pipeline([("features", features), ("classifier", calibrated)]), info
 
 
@@ -172,17 +193,18 @@ def fit_tiers(clean: pd.DataFrame, labels: pd.DataFrame, parts: dict, *, ruleset
     rng = np.random.default_rng(seed)
     features = ReadinessFeatures(rules=ruleset.sme.id).bind(ruleset).fit()
     quick = ruleset.quick_fields
-    fit_x, fit_y = _copies(clean.iloc[parts["train"]], labels.iloc[parts["train"]], masking["copies"], masking, rng,
-                           quick)
+    fit_x, fit_y = _copies(clean.iloc[parts["train"]], labels.iloc[parts["train"]],
+                           [None] * max(int(masking["copies"]), 1), masking, rng, quick)
     cal_x, cal_y = _copies(clean.iloc[parts["calibration"]], labels.iloc[parts["calibration"]],
-                           config.calibration_copies, masking, rng, quick)
+                           calibration_kinds(config), masking, rng, quick)
     f_fit, f_cal = features.features(fit_x), features.features(cal_x)
-    known_column = list(features.feature_names_out_).index("known_fields")
+    raw = features.raw_fields_
+    columns = (tuple(range(len(raw))), tuple(j for j, name in enumerate(raw) if name in quick))
     pipelines, info = {}, {}
     with openmp_threads():
         for tier in tiers:
             fitted = _fit_tier(features, f_fit, fit_y[f"{tier}_certified"].to_numpy(float), f_cal,
-                               cal_y[f"{tier}_certified"].to_numpy(float), tier, known_column, config, seed)
+                               cal_y[f"{tier}_certified"].to_numpy(float), tier, columns, config, seed)
             if fitted is not None:
                 pipelines[tier], info[tier] = fitted
     return pipelines, info
@@ -260,15 +282,54 @@ def evaluate(model, clean: pd.DataFrame, labels: pd.DataFrame, masking: dict, se
     return out
 
 
-def summarise(evaluation: dict) -> dict:
-    """Headline figures per tier: ROC AUC and Brier score of the model and of the rules alone, per variant."""
+MIN_BIN_ROWS = 100   # reliability bins with fewer firms are too noisy to judge (sd 0.05 at p = 0.5 and 100 firms)
+
+
+def max_gap(rows: list[dict], min_rows: int = MIN_BIN_ROWS) -> float | None:
+    """Largest |mean predicted - observed| over the reliability bins of at least ``min_rows`` firms."""
+    gaps = [r["gap"] for r in rows if r["n"] >= min_rows]
+    return max(gaps) if gaps else None
+
+
+def noise_band(row: dict, firms: int, calibration_firms: int, z: float = 3.0) -> float:
+    """How far a reliability bin's observed rate may sit from a calibrated prediction by sampling alone.
+
+    ``z`` binomial standard deviations of the bin's observed rate, widened by sqrt(1 + firms /
+    calibration_firms) for the noise of the calibration firms the prediction was fitted on (the bin's share
+    of them is the same as of the evaluated ``firms``). A bin of 100 firms at a rate of 0.5 has a standard
+    deviation of 0.05 by itself, so a fixed 0.05 bound cannot tell miscalibration from chance in small bins.
+    """
+    p, n = row["observed"], row["n"]
+    return z * float(np.sqrt(p * (1 - p) / n * (1 + firms / max(calibration_firms, 1)))) if n else float("inf")
+
+
+def ece(rows: list[dict]) -> float:
+    """Expected calibration error: the firm-weighted mean of the bins' gaps."""
+    n = sum(r["n"] for r in rows)
+    return round(sum(r["n"] * r["gap"] for r in rows if r["n"]) / n, 4) if n else 0.0
+
+
+def evaluated_on(info: dict) -> str:
+    """What the held-out figures were measured on, in words (every figure of a simulated model is simulated)."""
+    if info.get("kind") == "fresh population":
+        return (f"simulated: a population of seed {info['seed']} never used in training, "
+                f"{info['rows']:,} firms")
+    return f"{info.get('basis', 'real outcomes')}: held-out test split, {info.get('rows', 0):,} firms"
+
+
+def summarise(evaluation: dict, info: dict | None = None) -> dict:
+    """Headline figures per tier: ROC AUC, Brier score and the largest reliability gap (bins of 100+ firms) of
+    the model, and ROC AUC and Brier of the rules alone, per variant; ``evaluated_on`` beside them says what
+    they were measured on (``simulated: ...`` for a model trained on the simulated population)."""
     out = {}
     for tier, by in evaluation.items():
-        row = {}
+        row = {"evaluated_on": evaluated_on(info or {})}
         for variant in VARIANTS:
             for metric in ("roc_auc", "brier"):
                 row[f"{metric}_{variant}"] = by[variant]["model"][metric]
                 row[f"baseline_{metric}_{variant}"] = by[variant]["baseline"][metric]
+            row[f"max_calibration_gap_{variant}"] = max_gap(by[variant]["reliability"])
+            row[f"ece_{variant}"] = ece(by[variant]["reliability"])
         out[tier] = row
     return out
 

@@ -13,8 +13,9 @@ from webapp.reports.sections.common import VERIFICATION, Ctx, gap, table
 _TEXT = {
     "zh": {"cohorts": "对标数据来源", "no_cohorts": "本报告未使用对标数据。", "no_model": "本报告未使用就绪度模型。",
            "trained": "训练数据：{s}", "metrics": "留出集指标：{m}",
-           "limits": "局限：模型在模拟人群上训练（按公开汇总数据校准），除非用户以真实认定结果重新训练；"
+           "limits": "局限：模型在模拟总体上训练（按公开汇总数据校准），除非用户以真实认定结果重新训练；"
                      "概率仅供参考。",
+           "trained_on": {"simulated population": "模拟总体", "real outcomes": "真实认定结果"},
            "criteria_sources": "各条件的出处与核实程度",
            "cohort_note": "百分位来自按公开汇总数据（均值、分档占比）拟合的分布，不是企业级数据；"
                           "每个指标的拟合方法与参数随 GiantStep 的对标数据一并记录。",
@@ -26,6 +27,7 @@ _TEXT = {
            "metrics": "Held-out metrics: {m}",
            "limits": "Limits: the model is trained on a simulated population calibrated to published aggregates "
                      "until a user retrains it on real outcomes; read its probabilities as indications.",
+           "trained_on": {},
            "criteria_sources": "Where each criterion comes from, and how far it is verified",
            "cohort_note": "Fitted percentiles come from distributions fitted to published aggregates (means, bucket "
                           "shares), not firm-level data; GiantStep's cohort data record each metric's fit and "
@@ -103,7 +105,8 @@ def _model(ctx: Ctx) -> list:
     if ctx.t(model, "card_summary"):
         story.append(ctx.p(ctx.t(model, "card_summary")))
     if model.get("trained_on"):
-        story.append(ctx.p(text["trained"].format(s=model["trained_on"]), "small"))
+        trained_on = text["trained_on"].get(model["trained_on"], model["trained_on"])
+        story.append(ctx.p(text["trained"].format(s=trained_on), "small"))
     metrics = model.get("metrics")
     if isinstance(metrics, Mapping) and metrics:
         shown = "; ".join(f"{k} {v:.3f}" if isinstance(v, int | float) else f"{k} {v}" for k, v in metrics.items())

@@ -113,11 +113,14 @@ def fit_holder_marginals(params: PopulationParams, draw_holders, strata, rng: np
 
 
 def cohort_check(params: PopulationParams, profiles: pd.DataFrame, stratum: np.ndarray, strata) -> list[dict]:
-    """Published cohort mean beside the simulated holders' mean, per stratum and quantity."""
+    """Cohort mean beside the simulated holders' mean, per stratum and quantity; ``assumed`` says whether the
+    cohort's figure is a stated assumption (a tier portrait no publication gives) rather than a published one."""
     rows = []
     for s in strata:
         frame = profiles[stratum == s]
         for name, target in cohort_means(params, s).items():
-            rows.append({"stratum": s, "quantity": name, "published_mean": round(target, 4),
+            cid, assumed = params.quantities[name].options.get("cohort_basis", {}).get(s, (None, False))
+            rows.append({"stratum": s, "quantity": name, "cohort": cid, "assumed": assumed,
+                         "cohort_mean": round(target, 4),
                          "simulated_mean": round(float(np.nanmean(MEASURES[name](frame))), 4)})
     return rows

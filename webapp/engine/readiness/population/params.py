@@ -91,6 +91,7 @@ def _quantity(path: Path, name: str, entry: dict, cohorts: CohortSet) -> Quantit
         _fail(path, where, "the squared loadings must sum to less than 1")
     metric = entry.get("metric", name)
     params: dict[str, dict] = {}
+    basis: dict[str, tuple[str, bool]] = {}   # stratum -> (cohort id, fitted to assumed values rather than published)
     for stratum in STRATA:
         cid = entry.get("cohort", {}).get(stratum)
         if cid is not None:
@@ -98,6 +99,7 @@ def _quantity(path: Path, name: str, entry: dict, cohorts: CohortSet) -> Quantit
             if dist.family != _COHORT_FAMILIES.get(family):
                 _fail(path, where, f"cohort {cid}/{metric} is {dist.family}, not usable as {family}")
             params[stratum] = dist.params()
+            basis[stratum] = (cid, bool(cohorts[cid].basis_for(metric).get("assumption")))
             continue
         given = {key: entry[key][stratum] for key in _NEEDS[family] if stratum in entry.get(key, {})}
         missing = [key for key in _NEEDS[family] if key not in given]
@@ -106,6 +108,7 @@ def _quantity(path: Path, name: str, entry: dict, cohorts: CohortSet) -> Quantit
         params[stratum] = given
     options = {k: entry[k] for k in ("lo", "hi", "min", "years", "year_sd", "scale", "levels") if k in entry}
     options["cohort_strata"] = tuple(entry.get("cohort", {}))
+    options["cohort_basis"] = basis
     if family in ("ordinal", "categorical"):
         levels = options.get("levels")
         for stratum, p in params.items():

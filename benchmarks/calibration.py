@@ -1,0 +1,121 @@
+"""Reliability of the readiness model on a population of a fresh seed, checked from the outside.
+
+Usage: ``python -m benchmarks.calibration --rows 30000 --seed 990001 [--rules SME-2026] [--out DIR]``.
+
+It does what an outside check does, through the command line only: ``giantstep population --rows N --seed S``
+writes simulated firms with their outcomes (``<tier>_certified``) and a ``mode`` column; three copies of the
+file are made: full (as drawn), quick (only the quick-check fields kept, the rest blanked) and random (each
+input cell blanked with probability 0.5); each copy goes through ``giantstep batch``; and each tier's
+``<tier>_readiness`` is compared with the simulated outcomes in ten bins of predicted probability. Prints the
+reliability table (every bin, and the ones of ``--min-bin`` firms or more judged against ``--tolerance``) and
+exits 1 when such a bin is further than the tolerance from the observed rate. A bin of 100 firms at a rate of
+0.5 has a sampling standard deviation of 0.05 itself, so use a population large enough for its bins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from webapp.engine.readiness.population.simulate import TIERS
+from webapp.engine.readiness.train import MASKABLE, N_BINS, reliability
+from webapp.engine.rules.rulebook import load_rule_book
+
+VARIANTS = ("full", "quick", "random")
+
+
+def _cli(*args: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "webapp.cli", *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"giantstep {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
+
+
+def variant(frame: pd.DataFrame, kind: str, rng: np.random.Generator, quick) -> pd.DataFrame:
+    """The population file as a user of ``kind`` would fill it: input cells blanked, outcomes kept; ``quick``
+    names the quick check's fields (of the rule set in use)."""
+    out = frame.copy()
+    if kind == "quick":
+        for name in MASKABLE:
+            if name not in quick and name in out:
+                out[name] = ""
+    elif kind == "random":
+        for name in MASKABLE:
+            if name in out:
+                out[name] = out[name].mask(rng.random(len(out)) < 0.5, "")
+    return out
+
+
+def table(results: dict[str, pd.DataFrame], outcomes: pd.DataFrame) -> list[dict]:
+    """One row per tier, profile and bin: firms, mean predicted, observed (simulated) rate and gap."""
+    rows = []
+    for kind, out in results.items():
+        for tier in TIERS:
+            if f"{tier}_readiness" not in out:
+                continue
+            p = pd.to_numeric(out[f"{tier}_readiness"], errors="coerce").to_numpy(float)
+            y = pd.to_numeric(outcomes[f"{tier}_certified"], errors="coerce").to_numpy(float)
+            known = ~np.isnan(p) & ~np.isnan(y)
+            for row in reliability(y[known], p[known], N_BINS):
+                rows.append({"tier": tier, "profile": kind, **row})
+    return rows
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=30_000)
+    parser.add_argument("--seed", type=int, default=990_001, help="A seed never used in training.")
+    parser.add_argument("--rules", default=None, help="SME rule set (default: in force today).")
+    parser.add_argument("--min-bin", type=int, default=100)
+    parser.add_argument("--tolerance", type=float, default=0.05)
+    parser.add_argument("--out", type=Path, default=None, help="Keep the files here (default: a temporary folder).")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.out or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        rules = ["--rules", args.rules] if args.rules else []
+        started = time.perf_counter()
+        population = folder / "population.csv"
+        _cli("population", "--rows", str(args.rows), "--seed", str(args.seed), *rules, "-o", str(population))
+        frame = pd.read_csv(population, dtype=str, keep_default_na=False)
+        rng = np.random.default_rng(args.seed)
+        quick = load_rule_book().select(args.rules).quick_fields
+        results = {}
+        for kind in VARIANTS:
+            source, output = folder / f"{kind}.csv", folder / f"{kind}_out.csv"
+            variant(frame, kind, rng, quick).to_csv(source, index=False)
+            _cli("batch", str(source), "-o", str(output), "--top-actions", "no", *rules)
+            results[kind] = pd.read_csv(output, low_memory=False)
+        rows = table(results, frame)
+        print(f"population {args.rows:,} firms, seed {args.seed}, rules {args.rules or 'in force today'}; "
+              f"{time.perf_counter() - started:.0f} s")
+        print(f"{'tier':<16} {'profile':<7} {'bin':<8} {'n':>6} {'predicted':>9} {'observed':>9} {'gap':>6} "
+              f"{'3 sd':>6}")
+        failures, beyond_noise = [], []
+        for r in rows:
+            if r["n"] == 0:
+                continue
+            judged = r["n"] >= args.min_bin
+            sd3 = 3 * np.sqrt(r["observed"] * (1 - r["observed"]) / r["n"])   # the bin's own sampling noise
+            bad = judged and r["gap"] > args.tolerance
+            failures += [r] if bad else []
+            beyond_noise += [r] if bad and r["gap"] > sd3 else []
+            flag = (" OUT" + (" beyond 3 sd" if r["gap"] > sd3 else "")) if bad else ("" if judged else " (small)")
+            print(f"{r['tier']:<16} {r['profile']:<7} {r['bin']:<8} {r['n']:>6} {r['mean_predicted']:>9.4f} "
+                  f"{r['observed']:>9.4f} {r['gap']:>6.4f} {sd3:>6.4f}{flag}")
+        worst = max((r["gap"] for r in rows if r["n"] >= args.min_bin), default=0.0)
+        judged = sum(r["n"] >= args.min_bin for r in rows)
+        print(f"largest gap over the {judged} bins of {args.min_bin}+ firms: {worst:.4f}; bins beyond "
+              f"{args.tolerance}: {len(failures)}, of which beyond 3 binomial sd of their own rate: "
+              f"{len(beyond_noise)}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
