@@ -113,3 +113,69 @@ def test_xlsx_says_which_way(client):
     ceiling = [v for v in cells if "26,000" in v and "≤" in v or "26,000" in v and "<=" in v]
     assert ceiling and all("超出 6,000" in v for v in ceiling)
     assert not any("+6,000" in v for v in cells)
+
+
+# A new SME-2026 applicant holding the SRDI title whose revenue grew 1.3% a year (CAGR 8000 over 7800 two
+# years before): G26-2 fails on the CAGR alone.
+SLOW = dict(revenue=8000.0, revenue_prev=7900.0, revenue_prev2=7800.0, main_revenue=7600.0,
+            main_revenue_prev=7500.0, main_revenue_prev2=7400.0, rd_expense=700.0, rd_expense_prev=600.0)
+# How the assessment mode leaked into a gap: "review 否 要求 = 是", "review达到为 是", "review is no".
+FLAG_LEAK = re.compile(r"(?<![-\w])review\s*(否|是|达到|目前|==|=|is\b|no\b|yes\b)", re.IGNORECASE)
+
+
+def test_new_applicant_is_told_the_cagr_it_fails():
+    """G26-2's gap is the two-year revenue CAGR (value, threshold, below_min), never the assessment mode."""
+    items = _items(_result(make_profile(**SLOW), rules="SME-2026"), "little_giant", "G26-2")
+    assert [i["metric"] for i in items] == ["revenue_cagr2"]
+    cagr = items[0]
+    assert cagr["direction"] == "below_min" and cagr["threshold"] == 0.05
+    assert cagr["value"] == pytest.approx((8000 / 7800) ** 0.5 - 1)
+    assert cagr["distance"] == pytest.approx(0.05 - cagr["value"])
+
+
+def _flag_free(text: str, where: str) -> None:
+    leak = FLAG_LEAK.search(text)
+    assert leak is None, f"{where}: {text[max(leak.start() - 60, 0):leak.end() + 20]!r}"
+
+
+def test_cagr_gap_in_text_web_and_pdf(client, tmp_path):
+    """Text output, the result page, the advice and the PDF (read back with pdftotext) name the CAGR it fails,
+    never an internal flag."""
+    import shutil
+    import subprocess
+
+    from webapp.engine.advice.advise import advise
+    from webapp.reports.pdf import render_pdf
+
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(make_profile(**SLOW), ensure_ascii=False), encoding="utf-8")
+    for lang, words in (("zh", ("近两年营业收入复合增长率 1.27% >= 5.00%", "还差 3.73 个百分点")),
+                        ("en", ("Two-year revenue CAGR 1.27% >= 5.00%", "short by 3.73 percentage points"))):
+        res = CliRunner().invoke(main, ["assess", str(path), "--rules", "SME-2026", "--format", "text",
+                                        "--lang", lang])
+        line = _line(res.stdout, words[0])
+        assert words[1] in line
+        _flag_free(_line(res.stdout, "G26-2") + line, f"text {lang}")
+
+    from tests.web.helpers import form_data
+    client.post("/assess", data=form_data(make_profile(**SLOW), rules="SME-2026"))
+    html = client.get("/assess/result").text
+    assert "近两年营业收入复合增长率" in html and "还差 3.73 个百分点" in html
+    _flag_free(re.sub(r"<[^>]+>", " ", html), "web")
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("needs pdftotext (poppler-utils)")
+    profile = make_profile(**SLOW)
+    result = assess(pd.DataFrame([profile], dtype=object), rules="SME-2026", cohorts=False).to_dict(0)
+    result["advice"] = advise(result, profile)
+    growth = next(a for a in result["advice"]["actions"] if a["criterion"] == "G26-2")
+    assert "复合增长率" in growth["title_zh"] and "CAGR" in growth["title_en"]
+    assert "1.27%" in growth["detail_zh"] and "5%" in growth["detail_zh"]
+    for lang in ("zh", "en"):
+        pdf = tmp_path / f"r-{lang}.pdf"
+        with open(pdf, "wb") as fh:
+            render_pdf(result, fh, lang=lang)
+        text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert ("复合增长率" if lang == "zh" else "CAGR") in text
+        _flag_free(text, f"pdf {lang}")

@@ -181,3 +181,17 @@ def test_implausible_nan_and_infinite_values_beside_the_field(client, name, cell
     html = response.text
     field_block = html[html.index(f'id="{name}"') - 400: html.index(f'id="{name}"') + 900]
     assert message in field_block, field_block
+
+
+def test_quick_check_headline_says_likely_tier_and_what_to_confirm(client):
+    """The quick fields of an SRDI firm: the headline names the likely title, the declarations left to confirm
+    and what the figures alone confirm; the next tier is the little giant."""
+    quick = {k: v for k, v in make_profile().items() if k in QUICK}
+    client.post("/assess", data=form_data(quick, variant="quick", rules="SME-2026"))
+    html = client.get("/assess/result").text
+    card = html[html.index('<div class="tier-card'):html.index('<ol class="ladder"')]
+    assert "可能获得的称号（待确认）" in card and "专精特新中小企业" in card
+    assert "E3" in card and "S26-7" in card and "自我声明并提供证明" in card
+    assert "仅凭数据已确认" in card and "尚未达到任何层级" in card
+    assert "下一层级" in card and "“小巨人”" in card
+    assert "可能在这里" in html

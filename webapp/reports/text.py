@@ -50,7 +50,8 @@ def describe_item(item: dict, lang: str) -> str:
     label = item.get(f"label_{lang}") or name
     w = _WORDS[lang]
     if item.get("value") is None:
-        return f"{label}: {w['missing']} {', '.join(item.get('missing') or [name])}"
+        missing = [fields.label(m, lang) if m in fields.FIELDS else m for m in item.get("missing") or [name]]
+        return f"{label}: {w['missing']} {', '.join(missing)}"
     unit = item.get("unit", "")
     if unit == "enum":
         required = ", ".join(item["threshold"])
@@ -115,7 +116,7 @@ def _likely_line(result: dict, tname, lang: str) -> str:
     """"Likely tier: … (to confirm: id, id)" / "可能层级：…（待确认：…）"."""
     likely = result["likely_tier"]
     name = _WORDS[lang]["none"] if likely == "none" else tname(likely)
-    ids = ", ".join(dict.fromkeys(c["id"] for c in result.get("to_confirm") or []))
+    ids = ", ".join(dict.fromkeys(c["id"] for c in result.get("to_confirm") or [] if c.get("tier") == likely))
     if lang == "zh":
         return f"可能层级：{name}" + (f"（待确认：{ids}）" if ids else "")
     return f"Likely tier: {name}" + (f" (to confirm: {ids})" if ids else "")
@@ -199,12 +200,14 @@ def _readiness_lines(result: dict, tname, lang: str) -> list[str]:
         lines.append(f"  {name}: {pct}")
         for d in (entry.get("drivers") or [])[:2]:
             label = _field_label(d["field"], lang)
-            if lang == "zh":
-                lines.append(f"      {s['suggests']}：{label}由 {_number(d.get('current'), d['field'], lang)} "
-                             f"提高到约 {_number(d.get('target'), d['field'], lang)}")
+            now, target = _number(d.get("current"), d["field"], lang), _number(d.get("target"), d["field"], lang)
+            if d.get("current") is None:  # unknown today: only the level the model suggests
+                lines.append(f"      {s['suggests']}：{label}约 {target}" if lang == "zh" else
+                             f"      {s['suggests']}: {label} of about {target}")
+            elif lang == "zh":
+                lines.append(f"      {s['suggests']}：{label}由 {now} 提高到约 {target}")
             else:
-                lines.append(f"      {s['suggests']}: {label} from {_number(d.get('current'), d['field'], lang)} "
-                             f"to about {_number(d.get('target'), d['field'], lang)}")
+                lines.append(f"      {s['suggests']}: {label} from {now} to about {target}")
     summary = (readiness.get("_model") or {}).get(f"card_summary_{lang}")
     if summary:
         lines.append(f"  {summary}")

@@ -14,6 +14,7 @@ from webapp.engine.rules.levers import LeverSolver
 from webapp.engine.rules.rulebook import Criterion
 from webapp.engine.rules.status import MET
 
+_FLAG_COST = 1000  # failing atoms a flag counts for, so that any branch of figures is explained first
 _OPS = {ast.GtE: ">=", ast.Gt: ">", ast.LtE: "<=", ast.Lt: "<", ast.Eq: "==", ast.NotEq: "!=",
         ast.In: "in", ast.NotIn: "not in"}
 
@@ -70,6 +71,10 @@ class GapFinder:
             return costs.min(axis=0), items
         if isinstance(node, ast.Constant):
             return np.zeros(self.judge.n, dtype=int), []
+        if isinstance(node, ast.Name) and node.id in self.env.flags:
+            # The assessment mode (a re-review) is not a figure the firm can change: never reported, and a
+            # branch that needs it is the last one chosen (G26-2 explains the revenue CAGR, not the mode).
+            return np.where(self._status(node) != MET, _FLAG_COST, 0), []
         status = self._status(node)
         fail = status != MET
         return fail.astype(int), [(node, fail)]

@@ -21,6 +21,36 @@ _DISCLAIMER = {
           "self-assessment: the authorities decide every recognition.",
 }
 _MODES = {"zh": {"new": "新申报", "review": "复核"}, "en": {"new": "new application", "review": "re-review"}}
+_LIKELY = {
+    "zh": {"likely": "可能层级（待确认）", "mark": "可能在此", "confirm": "待确认：{items}",
+           "sentence": "按 {rules} 规则，企业的数据已满足{tier}的各项量化条件，尚待确认：{items}；"
+                       "仅凭数据已确认：{placed}。"},
+    "en": {"likely": "Likely tier (to confirm)", "mark": "likely here", "confirm": "to confirm: {items}",
+           "sentence": "Under {rules}, the firm's figures pass every figure-based criterion of {tier}; left to "
+                       "confirm: {items}. Confirmed by the figures alone: {placed}."},
+}
+_KINDS = {"zh": {"self": "自我声明", "manual": "人工审核", "missing": "缺少数据"},
+          "en": {"self": "declaration", "manual": "manual review", "missing": "missing figures"}}
+
+
+def likely_of(a: dict) -> str | None:
+    """The likely tier when it differs from the tier (a conditional tier), else None."""
+    likely = a.get("likely_tier")
+    return likely if likely and likely != "none" and likely != a.get("tier") else None
+
+
+def confirm_text(ctx: Ctx, tid: str) -> str:
+    """What is left to confirm for tier ``tid``: "E3 无违法违规与失信记录（自我声明）、…"."""
+    kinds, sep = _KINDS[ctx.lang], "、" if ctx.lang == "zh" else "; "
+    items = []
+    for c in ctx.assessment.get("to_confirm") or []:
+        if c.get("tier") != tid:
+            continue
+        kind = kinds["self"] if c.get("self_declared") else kinds["manual"] if c.get("manual_review") else \
+            kinds["missing"]
+        name = c.get(f"name_{ctx.lang}") or ""
+        items.append(f"{c['id']} {name}（{kind}）" if ctx.lang == "zh" else f"{c['id']} {name} ({kind})")
+    return sep.join(items) or "—"
 
 
 def rule_versions(a: dict) -> str:
@@ -56,6 +86,11 @@ def cover(ctx: Ctx, *, consultant=None, client=None, logo=None) -> list:
               ctx.p(a.get("firm_name") or "—", "cover_firm"), gap(10)]
     rows = [[w["as_of"], a.get("as_of", "")], [w["rules"], rule_versions(a)],
             [w["tier"], ctx.tier_name(a.get("tier"))]]
+    likely = likely_of(a)
+    if likely:
+        confirm = _LIKELY[ctx.lang]["confirm"].format(items=confirm_text(ctx, likely))
+        rows.append([_LIKELY[ctx.lang]["likely"], f"{ctx.tier_name(likely)}（{confirm}）" if ctx.lang == "zh"
+                     else f"{ctx.tier_name(likely)} ({confirm})"])
     if a.get("mode"):
         rows.append([w["mode"], _MODES[ctx.lang].get(a["mode"], a["mode"])])
     if client:
@@ -84,7 +119,9 @@ def summary(ctx: Ctx) -> list:
     milestone = next((m for m in adv.get("milestones", []) if m["tier"] == nxt), None)
     when = (milestone or {}).get("title") or "—"
     when_label = w["title"] if (milestone or {}).get("complete", True) else w["title_if"]
-    cells = [_kpi(ctx, ctx.tier_name(a.get("tier")), w["tier"]),
+    likely = likely_of(a)
+    cells = [_kpi(ctx, ctx.tier_name(likely), _LIKELY[ctx.lang]["likely"]) if likely else
+             _kpi(ctx, ctx.tier_name(a.get("tier")), w["tier"]),
              _kpi(ctx, ctx.tier_name(nxt) if nxt else "—", w["next"]),
              _kpi(ctx, f"{prob * 100:.0f}%" if prob is not None else "—", w["probability"]),
              _kpi(ctx, when, when_label)]
@@ -123,9 +160,13 @@ def _sentence(ctx: Ctx) -> str:
     a, adv = ctx.assessment, ctx.advice
     nxt = a.get("next_tier")
     rules = (a.get("rules") or {}).get("sme", "")
+    likely = likely_of(a)
+    text = _LIKELY[ctx.lang]["sentence"].format(rules=rules, tier=ctx.tier_name(likely),
+                                                items=confirm_text(ctx, likely),
+                                                placed=ctx.tier_name(a.get("tier"))) if likely else ""
     if not nxt:
-        return {"zh": f"按 {rules} 规则，企业已达到{ctx.tier_name(a.get('tier'))}。",
-                "en": f"Under {rules}, the firm has reached {ctx.tier_name(a.get('tier'))}."}[ctx.lang]
+        return text or {"zh": f"按 {rules} 规则，企业已达到{ctx.tier_name(a.get('tier'))}。",
+                        "en": f"Under {rules}, the firm has reached {ctx.tier_name(a.get('tier'))}."}[ctx.lang]
     tier = a["tiers"][nxt]
     milestone = next((m for m in adv.get("milestones", []) if m["tier"] == nxt), {})
     open_ = milestone.get("open") or [c["id"] for c in tier.get("criteria", [])
@@ -133,14 +174,15 @@ def _sentence(ctx: Ctx) -> str:
     date = milestone.get("earliest")
     placed = a.get("tier") not in (None, "none")
     if ctx.lang == "zh":
-        text = f"按 {rules} 规则，企业目前{'达到' + ctx.tier_name(a['tier']) if placed else '尚未达到任何层级'}。"
+        reached_zh = "达到" + ctx.tier_name(a["tier"]) if placed else "尚未达到任何层级"
+        text = text or f"按 {rules} 规则，企业目前{reached_zh}。"
         text += f"距{ctx.tier_name(nxt)}尚未满足或待定的条件：{'、'.join(open_) or '—'}。"
         if date:
             text += f"按下列行动，最早于 {date} 满足全部已知条件"
             text += "（部分条件因缺少数据未计入）。" if not milestone.get("complete") else "。"
         return text
     reached = "has reached " + ctx.tier_name(a["tier"]) if placed else "has not reached a tier yet"
-    text = f"Under {rules}, the firm {reached}. "
+    text = text + " " if likely else f"Under {rules}, the firm {reached}. "
     text += f"For {ctx.tier_name(nxt)}, these criteria are not met or unknown yet: {', '.join(open_) or '—'}."
     if date:
         text += f" With the actions below, every dated criterion is met by {date}" + \
@@ -159,11 +201,13 @@ def ladder_section(ctx: Ctx):
         statuses = [tiers[t]["status"] for t in ids]
         status = "met" if "met" in statuses else "unknown" if "unknown" in statuses else "not_met"
         label = "\n".join(ctx.tier_name(t) for t in ids)
-        marker = w["current"] if a.get("tier") in ids else w["next_mark"] if a.get("next_tier") in ids else None
+        here = likely_of(a) or a.get("tier")
+        marker = (_LIKELY[ctx.lang]["mark"] if likely_of(a) else w["current"]) if here in ids else \
+            w["next_mark"] if a.get("next_tier") in ids else None
         scores = [_score(tiers[t]) for t in ids if _score(tiers[t])]
         caption = w[status] + (f" · {' / '.join(scores)}" if scores else "")
         steps.append({"label": label, "status": status, "caption": caption, "marker": marker,
-                      "current": a.get("tier") in ids})
+                      "current": here in ids})
     drawing = charts.ladder(steps, width=FRAME_WIDTH, font=ctx.fonts.cjk)
     return KeepTogether([ctx.p(w["ladder"], "h2"), drawing, gap(4), ctx.raw(ctx.legend(), "small")])
 
