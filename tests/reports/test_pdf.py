@@ -174,3 +174,20 @@ def test_bad_language_and_bad_input_are_refused(full_result):
         build_story(full_result, "fr")
     with pytest.raises(ValueError, match="tiers"):
         render_pdf({"tier": "none"}, io.BytesIO())
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_client_edition_leaves_out_the_method_appendix(full_result, lang):
+    """The client edition has every section but "Method and sources"; the practice name is on its cover."""
+    from webapp.reports.sections.common import WORDS
+    from webapp.reports.sections.method import _TEXT
+
+    full = story_text(full_result, lang)
+    client = story_text(full_result, lang, edition="client", practice="示例咨询 & Partners <Ltd>")
+    method, sources = WORDS[lang]["method"], _TEXT[lang]["criteria_sources"]
+    assert method in full and sources in full
+    assert method not in client and sources not in client
+    assert WORDS[lang]["glossary"] in client and WORDS[lang]["plan"] in client
+    assert "示例咨询 & Partners <Ltd>" in client and "示例咨询" not in full
+    with pytest.raises(ValueError, match="edition"):
+        build_story(full_result, lang, edition="short")

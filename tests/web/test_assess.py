@@ -128,7 +128,7 @@ def test_pdf_download(client, monkeypatch):
     """The PDF view sends what render_pdf writes, as an attachment (STYLE sketch D)."""
     seen = {}
 
-    def fake_render(result, fp, *, lang):
+    def fake_render(result, fp, *, lang, **cover):
         seen.update(tier=result["tier"], lang=lang)
         fp.write(b"%PDF-1.4 fake")
 

@@ -44,9 +44,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Import and register one blueprint per feature."""
-    from webapp.web import assess, auth, batches, errors, history, i18n, openapi, token_views
+    from webapp.web import assess, auth, batches, branding, errors, history, i18n, openapi, token_views
 
-    for module in (assess, history, batches, auth, errors, i18n, token_views):
+    for module in (assess, history, branding, batches, auth, errors, i18n, token_views):
         app.register_blueprint(module.bp)
     openapi.init_app(app)  # /api/v1: the API's blueprints, its OpenAPI document and docs page
 

@@ -13,7 +13,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from webapp.reports.pdf import EDITIONS
 from webapp.web import exports, insights, present, records, services
+from webapp.web.branding import branding_of
 from webapp.web.extensions import limiter
 from webapp.web.forms import ConfirmForm, form_data, profile_form_class
 from webapp.web.i18n import get_lang
@@ -74,7 +76,8 @@ def result():
 def report_pdf():
     """Download the assessment report as a PDF."""
     profile, options = _session_profile()
-    return pdf_response(services.assess_profile(profile, **options).result)
+    return pdf_response(services.assess_profile(profile, **options).result, edition=pdf_edition(request.form),
+                        **branding_of(current_user))
 
 
 def render_result(result: dict, profile: dict, *, options: dict, record=None):
@@ -98,6 +101,11 @@ def pdf_response(result: dict, **cover):
                              tier_name(result.get("tier", ""), get_lang()))
     return exports.attachment(buffer.getvalue(), "application/pdf", f"{stem}.pdf",
                               fallback=f"giantstep-{as_of}-{result.get('tier', '')}.pdf")
+
+
+def pdf_edition(values) -> str:
+    """The PDF edition asked for (``edition`` = full or client; anything else is the full report)."""
+    return values.get("edition") if values.get("edition") in EDITIONS else "full"
 
 
 def _profile_form(data: dict | None = None):

@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.web import exports, present, records, reminders
-from webapp.web.assess import pdf_response, render_result
+from webapp.web.assess import pdf_edition, pdf_response, render_result
+from webapp.web.branding import branding_of
 from webapp.web.forms import ClientForm, ConfirmForm, form_data, profile_form_class, title_form_class
 from webapp.web.i18n import get_lang
 from webapp.web.templating import tier_name
@@ -145,11 +146,12 @@ def edit(assessment_id: int):
 def export(assessment_id: int, fmt: str):
     """Export a saved assessment as PDF, JSON or XLSX, named ``<client>-<assessment date>-<tier>.<fmt>``."""
     record = records.owned_assessment_or_404(assessment_id)
-    if fmt == "pdf":
-        return pdf_response(record.result, consultant=current_user.name, client=record.client.name)
+    if fmt == "pdf":  # ?edition=client: the client edition, without the method appendix
+        return pdf_response(record.result, client=record.client.name, edition=pdf_edition(request.args),
+                            **branding_of(current_user))
     if fmt not in exports.FORMATS:
         abort(404)
-    data, mimetype = exports.export(record, fmt, lang=get_lang(), consultant=current_user.name)
+    data, mimetype = exports.export(record, fmt, lang=get_lang(), **branding_of(current_user))
     stem = records.file_stem(record.client.name, record.as_of.isoformat(), tier_name(record.tier, get_lang()))
     return exports.attachment(data, mimetype, f"{stem}.{fmt}",
                               fallback=f"giantstep-{record.id}-{record.as_of.isoformat()}-{record.tier}.{fmt}")

@@ -28,6 +28,7 @@ class User(UserMixin, db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=_now)
     clients: Mapped[list[Client]] = relationship(back_populates="owner", cascade="all, delete-orphan",
                                                  order_by="Client.name")
+    branding: Mapped[Branding | None] = relationship(cascade="all, delete-orphan")  # loaded only when used
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of ``password``."""
@@ -36,6 +37,18 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         """True when ``password`` matches the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+
+class Branding(db.Model):
+    """A consultant's practice name and logo, printed on PDF covers and exports (a table of its own, so the
+    logo is not read with the account on every request)."""
+
+    __tablename__ = "brandings"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    practice_name: Mapped[str | None] = mapped_column(sa.String(200))
+    logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # PNG, re-encoded and size-checked on upload
+    updated_at: Mapped[dt.datetime] = mapped_column(default=_now, onupdate=_now)
 
 
 class Client(db.Model):

@@ -20,6 +20,7 @@ _DISCLAIMER = {
     "en": "GiantStep generated this report from the firm's own figures and the published standards. It is a "
           "self-assessment: the authorities decide every recognition.",
 }
+_PRACTICE = {"zh": "咨询机构", "en": "Practice"}
 _MODES = {"zh": {"new": "新申报", "review": "复核"}, "en": {"new": "new application", "review": "re-review"}}
 _LIKELY = {
     "zh": {"likely": "可能层级（待确认）", "mark": "可能在此", "confirm": "待确认：{items}",
@@ -73,14 +74,17 @@ def _logo(logo) -> Image | None:
     return Image(source, width=iw * scale, height=ih * scale, hAlign="LEFT")
 
 
-def cover(ctx: Ctx, *, consultant=None, client=None, logo=None) -> list:
-    """The cover page: report title, firm, date, rule versions, optional consultant, client and logo."""
+def cover(ctx: Ctx, *, consultant=None, client=None, logo=None, practice=None) -> list:
+    """The cover page: report title, firm, date, rule versions; the consultant's logo and practice name above,
+    the client, consultant and practice in the table (each optional)."""
     a, w = ctx.assessment, ctx.w
     story = []
     image = _logo(logo)
     if image is not None:
-        story += [image, gap(14)]
-    else:
+        story += [image, gap(6 if practice else 14)]
+    if practice:
+        story += [ctx.p(practice, "cover_meta"), gap(8)]
+    if image is None and not practice:
         story.append(gap(40))
     story += [ctx.p(w["report"], "cover_title"), ctx.p("GiantStep", "cover_meta"), gap(30),
               ctx.p(a.get("firm_name") or "—", "cover_firm"), gap(10)]
@@ -97,6 +101,8 @@ def cover(ctx: Ctx, *, consultant=None, client=None, logo=None) -> list:
         rows.append([w["client"], client])
     if consultant:
         rows.append([w["consultant"], consultant])
+    if practice:
+        rows.append([_PRACTICE[ctx.lang], practice])
     t = Table([[ctx.p(k, "cover_meta"), ctx.p(v, "lead")] for k, v in rows],
               colWidths=[FRAME_WIDTH * 0.22, FRAME_WIDTH * 0.78], hAlign="LEFT")
     t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEABOVE", (0, 0), (-1, 0), 0.6, RULE),
