@@ -115,7 +115,7 @@ def test_search_and_sort_clients(client):
 
 def test_titles_and_place_prefill_a_new_assessment(client, consultant):
     """A new assessment of a client starts with its name, place and valid titles (an expired one is left
-    unknown); the quick check carries the titles as hidden values."""
+    unknown); the quick check shows them or carries them as hidden values."""
     cid = consultant["client_id"]
     today = dt.date.today()
     client.post(f"/clients/{cid}/titles", data={"tier": "srdi_sme", "granted_on": (today - dt.timedelta(days=400))
@@ -131,7 +131,9 @@ def test_titles_and_place_prefill_a_new_assessment(client, consultant):
     assert not re.search(r'<select[^>]*name="title_tech_sme".*?<option selected value="true">.*?</select>',
                          full[:full.index('name="title_srdi"')], re.S)
     quick = client.get(f"/assess?client={cid}").text
-    assert '<input type="hidden" name="title_srdi" value="true">' in quick
+    for name in ("title_srdi", "hnte"):  # shown in the quick check, or carried as a hidden value
+        assert f'<input type="hidden" name="{name}" value="true">' in quick or \
+            re.search(rf'<select[^>]*name="{name}".*?<option selected value="true">', quick, re.S)
     assert client.get("/assess?client=999").status_code == 404
 
 
