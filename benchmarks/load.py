@@ -45,6 +45,7 @@ class Tally:
     times: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    cpu_s: float | None = None  # the server's CPU seconds over the run (when it was started here)
 
     def add(self, kind: str, ms: float, error: str | None) -> None:
         with self.lock:
@@ -193,17 +194,32 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds used so far by the live processes of process group ``pgid`` (Linux /proc)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the command: state, ppid, pgrp, ..., utime (12), stime (13)
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def percentile(sorted_ms: list[float], q: float) -> float:
     return sorted_ms[min(len(sorted_ms) - 1, max(0, round(q * len(sorted_ms)) - 1))]
 
 
-def run(host: str, port: int, args) -> Tally:
-    """Warm up (each worker: a few requests), then run the users for ``args.seconds``."""
+def run(host: str, port: int, args, pgid: int | None = None) -> Tally:
+    """Warm up (each worker: a few requests), then run the users for ``args.seconds``; with ``pgid``, record the
+    server's CPU seconds over the run in ``tally.cpu_s``."""
     profile = json.loads(EXAMPLE.read_text("utf-8"))
     warm = Tally()
     warm_user = User(host, port, profile, warm)
     warm_user.run(time.monotonic() + 5, 0.0, threading.Semaphore(40))
     tally = Tally()
+    cpu_before = group_cpu_seconds(pgid) if pgid else None
     budget = threading.Semaphore(args.max_requests)
     until = time.monotonic() + args.seconds
     users = [User(host, port, profile, tally) for _ in range(args.users)]
@@ -213,6 +229,7 @@ def run(host: str, port: int, args) -> Tally:
         time.sleep(min(args.think, 1.0) / len(threads) * (i > 0))  # stagger the first requests
     for thread in threads:
         thread.join(timeout=max(0.0, until - time.monotonic()) + REQUEST_TIMEOUT_S)
+    tally.cpu_s = group_cpu_seconds(pgid) - cpu_before if pgid else None
     return tally
 
 
@@ -233,6 +250,11 @@ def report(tally: Tally, args, load_before: tuple) -> None:
     print(f"  {'all':<22} {len(every):>6} {statistics.median(every):>8.0f} {percentile(every, 0.95):>8.0f} "
           f"{every[-1]:>8.0f}")
     print(f"  throughput {len(every) / args.seconds:.1f} requests/s; errors: {len(tally.errors)}")
+    if tally.cpu_s:
+        per_request = tally.cpu_s * 1000 / len(every)
+        cores = len(os.sched_getaffinity(0))
+        print(f"  server CPU: {tally.cpu_s:.1f} s over the run, {per_request:.0f} ms per request on average: "
+              f"{cores} idle cores could answer at most {cores * 1000 / per_request:.0f} requests/s of this mix")
     for error in sorted(set(tally.errors))[:10]:
         print(f"    {error}")
     verdict = "met" if (not tally.errors and statistics.median(every) <= 100 and percentile(every, .95) <= 500) \
@@ -260,7 +282,7 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory(prefix="giantstep-load-") as instance:
             proc, port = start_server(args, instance)
             try:
-                tally = run("127.0.0.1", port, args)
+                tally = run("127.0.0.1", port, args, pgid=proc.pid)
             finally:
                 stop_server(proc)
     report(tally, args, load_before)

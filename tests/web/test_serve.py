@@ -137,6 +137,9 @@ def test_kill_9_while_saving_then_restart(tmp_path):
             assert json.loads(result)["tier"]
             assert browser.get(f"/assessments/{assessment_id}")[0] == 200
         assert stat.S_IMODE(database.stat().st_mode) == 0o600
+        big = b"firm_name=" + b"a" * 8_000_000  # 8 MB while logged in: a 413 the client can read, no broken pipe
+        status, page = browser._open(urllib.request.Request(browser.base + "/assess", data=big))
+        assert status == 413
         server.send_signal(signal.SIGTERM)  # graceful: finishes what is in flight, then exits 0
         assert server.wait(timeout=60) == 0
     finally:

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 
+from webapp.web.bodylimit import DrainOversizeBody
 from webapp.web.instance import InstanceError, read_or_create_secret_key
 
 
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
     """Set the secret key, the session interface and the headers added to every response."""
     ensure_secret_key(app)
     app.session_interface = AutoSecureSessionInterface()
+    app.wsgi_app = DrainOversizeBody(app.wsgi_app, app.config.get("MAX_CONTENT_LENGTH"))
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies:  # behind nginx & co: trust X-Forwarded-For/-Proto from that many proxies (HTTPS, client address)
         from werkzeug.middleware.proxy_fix import ProxyFix
