@@ -26,6 +26,7 @@ from webapp.engine.io.tables import check_headers, field_positions, mode_column,
 TOP_ACTIONS_AUTO_ROWS = 10_000
 CHUNK_ROWS = 25_000
 POOL_MIN_ROWS = 100_000  # below this, starting worker processes costs more than it saves
+POOL_MIN_BYTES = 40_000_000  # a CSV of unknown row count this large has about 100,000 rows
 _MODE_WORDS = {"new": "new", "新申请": "new", "新申报": "new", "申报": "new", "review": "review", "复核": "review"}
 
 
@@ -186,13 +187,14 @@ def _run_local(source, output, run: _Run, *, fmt, workers, chunk_rows) -> None:
             run.rows_total = reader.count_rows()
         chunks = reader.batches(chunk_rows)
         asked, workers = workers is not None, workers or os.cpu_count() or 1
-        head, rest = _peek(chunks, max(TOP_ACTIONS_AUTO_ROWS + 1, POOL_MIN_ROWS if workers > 1 else 0))
+        head, rest = _peek(chunks, TOP_ACTIONS_AUTO_ROWS + 1)
         known = reader.rows_total if reader.rows_total is not None else \
             (sum(t.num_rows for t in head) if rest is None else None)
         options = run.decide(known)
         tables = head if rest is None else _chain(head, rest)
+        big = (known or 0) >= POOL_MIN_ROWS or (known is None and reader.size_bytes >= POOL_MIN_BYTES)
         with TableWriter(output) as writer:
-            if workers > 1 and len(head) > 1 and (rest is not None or asked):  # a pool pays from POOL_MIN_ROWS
+            if workers > 1 and len(head) + (rest is not None) > 1 and (big or asked):
                 results = _pooled(tables, options, workers, run)
             else:
                 results = _serial(tables, options, run)
@@ -228,7 +230,7 @@ def _serial(tables, options: BatchOptions, run: _Run):
 
 
 def _pooled(tables, options: BatchOptions, workers: int, run: _Run):
-    """Chunks judged by a process pool, yielded in input order; at most two chunks a worker in flight."""
+    """Chunks judged by a process pool, yielded in input order; at most one chunk a worker (and one) in flight."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -242,7 +244,7 @@ def _pooled(tables, options: BatchOptions, workers: int, run: _Run):
                 run.check()
                 pending.append(pool.submit(assess_chunk, table, options, first_line=line))
                 line += table.num_rows
-                if len(pending) >= 2 * workers:
+                if len(pending) > workers:
                     yield pending.pop(0).result()
             while pending:
                 run.check()

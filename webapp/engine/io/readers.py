@@ -53,6 +53,9 @@ class TableReader:
 
     def __init__(self, stream, own: bool):
         self._stream, self._own = stream, own
+        position = stream.tell()
+        self.size_bytes = stream.seek(0, os.SEEK_END) - position
+        stream.seek(position)
 
     def batches(self, rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
         """Chunks of about ``rows`` rows (never more), in file order."""
@@ -114,7 +117,7 @@ class CsvReader(TableReader):
 
     def _open(self, *, names_only: bool = False, include=None):
         self._stream.seek(self._start + self._skip)
-        read = pacsv.ReadOptions(encoding=self.encoding, block_size=1 << 23, use_threads=True)
+        read = pacsv.ReadOptions(encoding=self.encoding, block_size=1 << (16 if names_only else 21), use_threads=True)
         parse = pacsv.ParseOptions(newlines_in_values=True)
         types = {} if names_only else {name: pa.string() for name in self._raw_names}
         convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False,

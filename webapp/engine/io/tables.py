@@ -80,6 +80,7 @@ def field_positions(columns: tuple[str, ...]) -> dict[int, str]:
     return found
 
 
+@functools.cache
 def _field_of(text: str) -> str | None:
     """The field a header names, or None."""
     renamed, unrecognised = normalise_columns(pd.DataFrame(columns=[text]))
