@@ -135,7 +135,7 @@ def run_batch(source, output, *, rules: str | None = None, as_of: dt.date | None
     if engine == "dask":
         from webapp.engine.batch_dask import run_dask
 
-        run_dask(source, output, run, scheduler=scheduler, chunk_rows=chunk_rows)
+        run_dask(source, output, run, assess_chunk=assess_chunk, scheduler=scheduler)
     elif engine == "local":
         _run_local(source, output, run, fmt=fmt, workers=workers, chunk_rows=chunk_rows)
     else:

@@ -24,15 +24,16 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from webapp.engine.batch import BatchOptions, assess_chunk
 from webapp.engine.io.tables import TableError, check_headers, open_table, table_format
 
 PARTITION_BYTES = 16_000_000
 _SCAN_BYTES = 1 << 24
 
 
-def run_dask(source, output, run, *, scheduler: str | None, chunk_rows: int) -> None:
-    """Judge ``source`` on a Dask cluster (``scheduler`` address, or a local cluster) and write ``output``."""
+def run_dask(source, output, run, *, assess_chunk, scheduler: str | None) -> None:
+    """Judge ``source`` with ``assess_chunk(table, options)`` (:func:`webapp.engine.batch.assess_chunk`) on a
+    Dask cluster (``scheduler`` address, or a local cluster) and write ``output``; ``run`` is the run's state
+    (options, callbacks, totals) kept by :func:`webapp.engine.batch.run_batch`."""
     import dask
     import dask.dataframe as dd
     from distributed import Client, LocalCluster
@@ -59,7 +60,8 @@ def run_dask(source, output, run, *, scheduler: str | None, chunk_rows: int) -> 
         return
     with dask.config.set({"dataframe.convert-string": False}):
         frame = dd.from_map(reading, parts, meta=meta_in, enforce_metadata=False)
-        judged = frame.map_partitions(_assess_partition, options, meta=meta_out, enforce_metadata=False)
+        judged = frame.map_partitions(_assess_partition, options, assess_chunk, meta=meta_out,
+                                      enforce_metadata=False)
         pieces = judged.to_delayed()
     with contextlib.ExitStack() as stack:
         if scheduler is None:
@@ -87,7 +89,7 @@ def _write(future, writer, run) -> None:
     run.done(table)
 
 
-def _assess_partition(frame: pd.DataFrame, options: BatchOptions) -> pd.DataFrame:
+def _assess_partition(frame: pd.DataFrame, options, assess_chunk) -> pd.DataFrame:
     """The per-chunk function on a pandas partition (Arrow types in and out)."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
     return _as_pandas(assess_chunk(table, options))
