@@ -83,3 +83,35 @@ def test_percentile_bar_labels_stay_inside_the_drawing_for_any_value():
             assert -0.01 <= lo and hi <= d.width + 0.01, (width, s.text, lo, hi)
         svg = charts.to_svg(d)
         assert "160" in svg and "100" in svg
+
+
+def _inside(d, *, min_size: float = 0.0) -> None:
+    """Every string lies inside the drawing and is at least ``min_size`` points."""
+    texts = list(_all_strings(d))
+    assert texts
+    for s in texts:
+        lo, hi = _extent(s)
+        assert -0.01 <= lo and hi <= d.width + 0.01, (s.text, lo, hi, d.width)
+        assert s.fontSize >= min_size - 1e-9, (s.text, s.fontSize)
+
+
+def test_web_charts_have_large_text_inside_a_narrow_drawing():
+    """The web page's narrow charts (text scaled, labels stacked) keep every string inside the drawing and
+    no string under 14 points, the size they are shown at on a desktop (drawn 340 wide, never enlarged)."""
+    from webapp.web.insights import WEB_BARS, WEB_TEXT, WEB_WIDTH
+
+    rows = [{"label": "研发费用占营业收入比重（近两年平均）", "percentile": p, "value": v}
+            for p, v in [(100, "1,600 (p99)"), (0, "0"), (None, ""), (57, "41.67%"), (3, "3.75%")]]
+    _inside(charts.percentile_bars(rows, median_label="50 = 对标群体中位数", **WEB_BARS), min_size=WEB_TEXT)
+    start = dt.date(2026, 11, 30)
+    items = [{"date": dt.date(2027, 1, 30), "label": "C-3 全球市场占有率排名", "kind": "step"},
+             {"date": dt.date(2029, 12, 1), "label": "取得专精特新“小巨人”企业", "kind": "milestone"}]
+    _inside(charts.timeline(items, start=start, end=dt.date(2030, 1, 1), today_label="今天", **WEB_BARS),
+            min_size=WEB_TEXT)
+    radar = charts.radar(["技术规模", "技术质量", "技术影响力", "技术全球化"],
+                         [{"name": "相对于专精特新“小巨人”企业（五批）", "values": [60, 40, 70, 20]}],
+                         size=WEB_WIDTH - 140, width=WEB_WIDTH, text=WEB_TEXT / 7.5)
+    _inside(radar, min_size=WEB_TEXT)
+    for lo, hi in ((58, 74), (0, 100), (95, 100)):
+        _inside(charts.score_range(lo, hi, 70, width=WEB_WIDTH, text=WEB_TEXT / 6.5, mark_label="合格线：70 分以上",
+                                   range_label=f"{lo}–{hi} 分"), min_size=WEB_TEXT)

@@ -183,3 +183,35 @@ def test_full_profile_shows_hnte_beside_the_ladder(page, live_server, screenshot
     assert page.locator("#tier-hnte").count() == 0 and "高新技术企业" not in page.inner_text("ol.ladder")
     section.screenshot(path=screenshots / "12-result-hnte-zh.png")
     assert page.console_errors == []
+
+
+_FILL = """(profile) => { for (const [k, v] of Object.entries(profile)) {
+  for (const el of document.querySelectorAll(`[name="${k}"]`)) {
+    if (el.type === 'radio' || el.type === 'checkbox') { el.checked = (el.value === v); }
+    else { el.value = v; } } } }"""
+_CHART_TEXT = """() => { const small = parseFloat(getComputedStyle(document.querySelector('.help')).fontSize);
+  const sizes = []; document.querySelectorAll('figure.chart svg').forEach(svg => {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    svg.querySelectorAll('text').forEach(t => sizes.push(parseFloat(t.getAttribute('font-size')) * scale)); });
+  return {small, sizes}; }"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_chart_text_is_legible_at_desktop_and_phone_width(browser, live_server, screenshots, width):
+    """A full result: every chart's text is at least the page's small print at desktop width, and within a
+    tenth of it on a 390 px phone (charts are drawn narrow with large text and only ever shrunk)."""
+    from tests.factories import make_profile
+
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(live_server + "/assess?full=1")
+    profile = {k: "true" if v is True else "false" if v is False else str(v) for k, v in make_profile().items()}
+    page.evaluate(_FILL, profile)
+    page.click("form.profile-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/assess/result$"))
+    got = page.evaluate(_CHART_TEXT)
+    assert len(got["sizes"]) > 50  # benchmarks, radar, readiness, timeline, HNTE
+    floor = got["small"] if width >= 1000 else 0.9 * got["small"]
+    assert min(got["sizes"]) >= floor - 0.05, (min(got["sizes"]), got["small"])
+    page.screenshot(path=screenshots / f"10-charts-{width}.png", full_page=True)
+    context.close()

@@ -45,6 +45,10 @@ def _svg(drawing_fn, *args, label: str = "", pad: float = 0, **kwargs):
 
 
 CHART_CACHE = True
+# Charts on the page are drawn narrow with large text and shown at their own width (shrunk, never enlarged):
+# 14 px text at desktop width (the page's small print is about 12.5 px), about 12.5 px on a 390 px phone.
+WEB_WIDTH, WEB_TEXT = 340.0, 14.0
+WEB_BARS = {"width": WEB_WIDTH, "text": WEB_TEXT / 6.5, "stacked": True}
 
 
 @functools.lru_cache(maxsize=512)
@@ -136,7 +140,7 @@ def benchmarks(result: dict, lang: str) -> dict | None:
         chart_rows = [{"label": r["label"], "percentile": r["percentile"], "value": r["value"]} for r in rows]
         cohorts.append({"id": cid, "name": names.get(cid, cid), "rows": rows, "sources": sources,
                         "chart": _svg("percentile_bars", chart_rows, median_label=_WORDS[lang]["median"],
-                                      label=names.get(cid, cid))})
+                                      label=names.get(cid, cid), **WEB_BARS)})
     return {"cohorts": cohorts, "radar": radar(result, lang, names)}
 
 
@@ -154,7 +158,8 @@ def radar(result: dict, lang: str, names: dict[str, str]) -> dict | None:
     rows = [{"axis": axes[i], "values": [fmt_number(s["values"][i], 0) if s["values"][i] is not None else "—"
                                         for s in series]} for i in range(len(DIMENSIONS))]
     formula = localized(first.get(next(iter(DIMENSIONS))) or {}, "formula", lang)
-    return {"chart": _svg("radar", axes, series, size=260, width=400, label="radar", pad=40), "series": series,
+    return {"chart": _svg("radar", axes, series, size=WEB_WIDTH - 140, width=WEB_WIDTH, label="radar",
+                          text=WEB_TEXT / 7.5), "series": series,
             "rows": rows, "formula": formula}
 
 
@@ -185,7 +190,7 @@ def readiness(result: dict, lang: str) -> dict | None:
         return None
     model = ready.get("_model") if isinstance(ready.get("_model"), Mapping) else {}
     chart = _svg("percentile_bars", [{"label": r["name"], "percentile": r["percent"], "value": f"{r['percent']}%"}
-                                     for r in rows], median_label="", label="readiness")
+                                     for r in rows], median_label="", label="readiness", **WEB_BARS)
     return {"rows": rows, "chart": chart, "model": localized(model, "card_summary", lang)}
 
 
@@ -227,7 +232,7 @@ def timeline(result: dict, plan: Mapping, lang: str):
     end = max(max(i["date"] for i in items), as_of.replace(year=as_of.year + 2))
     end = dt.date(end.year + 1, 1, 1) if end.month > 6 else dt.date(end.year, 12, 31)
     return _svg("timeline", items[:14], start=as_of, end=end, label="timeline",
-                today_label="今天" if lang == "zh" else "today")
+                today_label="今天" if lang == "zh" else "today", **WEB_BARS)
 
 
 def hnte(result: dict, profile: dict | None, lang: str) -> dict | None:
@@ -246,6 +251,7 @@ def hnte(result: dict, profile: dict | None, lang: str) -> dict | None:
         words = _WORDS[lang]
         chart = _svg("score_range", lo, hi, above, status=brief["status"], label=view["name"],
                      mark_label=words["pass_mark"].format(above=f"{above:g}"),
-                     range_label=words["points"].format(s=score_text(lo, hi)))
+                     range_label=words["points"].format(s=score_text(lo, hi)), width=WEB_WIDTH,
+                     text=WEB_TEXT / 6.5)
     return {**view, "message": brief[f"message_{lang}"], "held": brief["held"], "chart": chart,
             "above": None if above is None else f"{above:g}", "validity_years": brief["validity_years"]}

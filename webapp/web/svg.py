@@ -47,7 +47,7 @@ def inline_svg(svg: str, *, label: str = "") -> Markup:
         text = text.replace(f'href="#{old}"', f'href="#{prefix}{old}"')
     if label:
         text = text.replace("<svg ", f'<svg role="img" aria-label="{Markup.escape(label)}" ', 1)
-    text = re.sub(r'(<svg\b[^>]*?)\swidth="[^"]*"\s+height="[^"]*"', r"\1", text, count=1)  # scale with CSS
+    # width and height stay: a chart shows at its own size and CSS only shrinks it (max-width: 100%)
     return Markup(text)
 
 
