@@ -17,14 +17,15 @@ from webapp.engine.cohorts.dimensions import dimensions_json
 from webapp.engine.cohorts.geography import TIER_COHORTS, cohorts_for
 from webapp.engine.cohorts.store import CohortSet
 from webapp.engine.io.inputs import validate_profiles
-from webapp.engine.readiness.model import ReadinessModel, readiness_columns, readiness_json
+from webapp.engine.readiness.model import ReadinessModel, readiness_columns
 from webapp.engine.rules import likely
-from webapp.engine.rules.criteria import MET, UNKNOWN, VIA_NAMES, Judge, status_names
+from webapp.engine.rules.criteria import MET, STATUS_NAMES, UNKNOWN, VIA_NAMES, Judge, status_names
 from webapp.engine.rules.gaps import GapFinder
 from webapp.engine.rules.ladder import NONE, place_on_ladder
 from webapp.engine.rules.rulebook import RuleBook, RuleSet
 
 MODES = ("new", "review")
+READINESS_BLOCK = 256  # firms explained in one model call when a frame's firms are described one by one
 DERIVED_SHOWN = ("rd_ratio", "rd_ratio_prev", "main_share", "main_growth", "main_growth_avg2", "revenue_cagr2",
                  "net_margin", "rd_staff_share", "rd_2y")
 
@@ -47,6 +48,7 @@ class Assessment:
     _gaps: GapFinder | None = field(default=None, repr=False)
     _conditional: dict[str, np.ndarray] | None = field(default=None, repr=False)
     _likely: np.ndarray | None = field(default=None, repr=False)
+    _readiness: dict[int, list[dict]] = field(default_factory=dict, repr=False)
     _next: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -138,9 +140,14 @@ class Assessment:
         return out
 
     def readiness(self, i: int) -> dict:
-        """Probability per tier with its drivers for firm ``i``."""
-        judge = self.judge if self.judge.n == 1 else None
-        return readiness_json(self.model, self.profiles.iloc[[i]], judge=judge, rules=self.ruleset.sme.id)
+        """Probability per tier with its drivers for firm ``i`` (by the model of the rules applied), worked out
+        with the block of firms around it in one model call (a batch describes its firms one after another)."""
+        block = i // READINESS_BLOCK
+        if block not in self._readiness:
+            start = block * READINESS_BLOCK
+            model = self.model.under(self.ruleset.sme.id)
+            self._readiness = {block: model.readiness_blocks(self.profiles.iloc[start:start + READINESS_BLOCK])}
+        return _copy(self._readiness[block][i - block * READINESS_BLOCK])
 
     def readiness_frame(self) -> pd.DataFrame:
         """Batch columns ``<tier>_readiness``; empty where input was invalid or no model is available."""
@@ -174,7 +181,7 @@ class Assessment:
         tier = self.ruleset.tiers[tid]
         res = self.judge.tiers[tid]
         out = {
-            "status": status_names(res.status[i:i + 1])[0],
+            "status": STATUS_NAMES[int(res.status[i]) + 1],
             "level": tier.level,
             "name_zh": tier.name_zh,
             "name_en": tier.name_en,
@@ -192,7 +199,7 @@ class Assessment:
     def _criterion_dict(self, cid: str, i: int, finder: GapFinder | None) -> dict:
         crit = self.ruleset.criteria[cid]
         res = self.judge.criteria[cid]
-        status = status_names(res.status[i:i + 1])[0]
+        status = STATUS_NAMES[int(res.status[i]) + 1]
         item = {"id": cid, "kind": crit.kind, "status": status, "name_zh": crit.name_zh, "name_en": crit.name_en}
         if crit.kind == "scored":
             lo, hi = float(res.points_lo[i]), float(res.points_hi[i])
@@ -215,7 +222,8 @@ class Assessment:
         if not name:
             return None
         if name in self.judge.env.evaluator.enums:
-            return _json_value(self.profiles[name].iloc[i])
+            codes, choices = self.judge.env.evaluator.enums[name]
+            return None if codes[i] < 0 else choices[codes[i]]
         value = self.judge.env.point(name)[i]
         spec = fields.FIELDS.get(name)
         if spec is not None and spec.kind == "bool":
@@ -279,6 +287,15 @@ def assess(profiles: pd.DataFrame, *, rules: str | None = None, as_of: dt.date |
     return Assessment(profiles=clean, errors=errors, ruleset=ruleset, judge=judge, tier=tier, as_of=as_of,
                       mode=mode, rule_book=book, cohorts=cohorts or None, extra_cohorts=tuple(extra_cohorts),
                       model=model or None)
+
+
+def _copy(value):
+    """A copy of nested dicts and lists (JSON-like values), so callers may change what they are given."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 def _json_value(v):

@@ -341,13 +341,9 @@ def _assess_rows(raw: pd.DataFrame, options: BatchOptions, mode: str, first_line
 
 def _top_actions(result, lang: str) -> list[str]:
     """The three best next actions of each valid firm, as one text cell."""
-    from webapp.engine.advice.advise import top_actions
+    from webapp.engine.advice.advise import assessment_top_actions
 
-    ok = result.valid
-    rows = range(len(ok))
-    return top_actions([result.to_dict(i, benchmarks=False) if ok[i] else None for i in rows], n=3, lang=lang,
-                       profiles=[result.profiles.iloc[i].to_dict() if ok[i] else None for i in rows],
-                       rule_book=result.rule_book)
+    return assessment_top_actions(result, n=3, lang=lang)
 
 
 def _blank_bad_modes(out: pd.DataFrame, bad: np.ndarray, table: pa.Table, lang: str) -> None:

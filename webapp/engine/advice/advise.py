@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Mapping
 
 from webapp.engine.advice.actions import ActionPlanner, target_tiers
@@ -13,7 +14,7 @@ from webapp.engine.advice.rank import eta_of, rank_actions
 from webapp.engine.advice.roadmap import Projection, add_months, figures_date, number
 from webapp.engine.rules.rulebook import RuleBook, load_rule_book
 
-__all__ = ["advise", "top_actions", "themes_for"]
+__all__ = ["advise", "assessment_top_actions", "top_actions", "themes_for"]
 
 
 def advise(result: Mapping, profile: Mapping | None = None, *, data: AdviceData | None = None,
@@ -97,10 +98,8 @@ def top_actions(results: Iterable[Mapping | None], n: int = 3, lang: str = "zh",
     list of str
     """
     data, book = data or load_advice_data(), rule_book or load_rule_book()
-    results = list(results)
-    profiles = list(profiles) if profiles is not None else [None] * len(results)
     out = []
-    for result, profile in zip(results, profiles, strict=True):
+    for result, profile in zip(results, itertools.repeat(None) if profiles is None else profiles):
         if not result or not result.get("tiers"):
             out.append("")
             continue
@@ -114,6 +113,22 @@ def top_actions(results: Iterable[Mapping | None], n: int = 3, lang: str = "zh",
                 break
         out.append("; ".join(titles))
     return out
+
+
+def assessment_top_actions(assessment, n: int = 3, lang: str = "zh", *, data: AdviceData | None = None) -> list[str]:
+    """:func:`top_actions` of every firm of an assessment (:class:`webapp.engine.assess.Assessment`), empty for
+    a row whose input was invalid: one firm or a whole batch chunk.
+
+    What is vectorised is done for all firms at once: gap levers are solved in closed form for every firm
+    (``GapFinder``) and readiness drivers come from one model call per block of firms
+    (``Assessment.readiness``); each firm then costs only its own planning. Results are built one at a time,
+    so memory stays that of one firm's result.
+    """
+    ok = assessment.valid
+    profiles = assessment.profiles.to_dict("records")
+    results = (assessment.to_dict(i, benchmarks=False) if good else None for i, good in enumerate(ok))
+    return top_actions(results, n=n, lang=lang, profiles=[p if good else None for p, good in zip(profiles, ok)],
+                       rule_book=assessment.rule_book, data=data)
 
 
 def _with_route(records: list[dict], route: dict | None) -> list[dict]:

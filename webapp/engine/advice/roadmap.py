@@ -110,11 +110,10 @@ class Projection:
         self.k = np.arange(1, self.horizon + 1)
         self.growth = growth_rates(profile, cap=data.value("growth_cap"))
         self.fallbacks: list[str] = []
-        self.values: dict[str, np.ndarray] = {}
+        self.values: dict[str, np.ndarray] = {}   # projected fields; any other stays at its value
+        self._level = {name: number(value) for name, value in profile.items()}
+        self._metrics: dict[str, np.ndarray] = {}
         nan = np.full(self.horizon, np.nan)
-        for name, value in profile.items():
-            v = number(value)
-            self.values[name] = nan.copy() if v is None else np.full(self.horizon, v)
         rev = self.growth["revenue"]["rate"]
         if self.growth["main_revenue"]["rate"] is None and rev is not None:
             self.growth["main_revenue"] = {**self.growth["revenue"], "from": "revenue"}
@@ -165,21 +164,29 @@ class Projection:
             base = number(profile.get(name))
             self.values[name] = np.full(self.horizon, np.nan) if base is None else base + added
 
+    def field(self, name: str) -> np.ndarray:
+        """A field over the horizon: its projection, or its value every year (NaN when unknown)."""
+        if name in self.values:
+            return self.values[name]
+        v = self._level.get(name)
+        return np.full(self.horizon, np.nan if v is None else v)
+
     def metric(self, name: str) -> np.ndarray:
         """A field or derived metric over the horizon (NaN where an input is unknown)."""
         if name not in self.metrics:
-            return self.values.get(name, np.full(self.horizon, np.nan))
+            return self.field(name)
+        if name not in self._metrics:
+            def resolve(n: str) -> Interval:
+                if n in self.metrics:
+                    return ev.evaluate(self.metrics[n].expr)
+                arr = self.field(n)
+                return Interval(arr, arr)
 
-        def resolve(n: str) -> Interval:
-            if n in self.metrics:
-                return ev.evaluate(self.metrics[n].expr)
-            arr = self.values.get(n, np.full(self.horizon, np.nan))
-            return Interval(arr, arr)
-
-        ev = Evaluator(self.horizon, resolve, {})
-        with np.errstate(all="ignore"):
-            out = ev.evaluate(self.metrics[name].expr)
-        return np.where(out.lo == out.hi, out.lo, np.nan)
+            ev = Evaluator(self.horizon, resolve, {})
+            with np.errstate(all="ignore"):
+                out = ev.evaluate(self.metrics[name].expr)
+            self._metrics[name] = np.where(out.lo == out.hi, out.lo, np.nan)
+        return self._metrics[name]
 
     def first_year(self, name: str, op: str, threshold: float) -> int | None:
         """The first k (fiscal year t + k) where ``name op threshold`` holds, or None within the horizon."""

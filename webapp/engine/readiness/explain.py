@@ -16,7 +16,7 @@ import pandas as pd
 
 from webapp.engine.readiness.features import HOLDER_TITLES, column, complete_profiles, raw_directions
 from webapp.engine.rules.criteria import Judge
-from webapp.fields import FIELDS
+from webapp.fields import FIELDS, REGISTRY
 
 # Candidate fields; ratio fields name (base field, derived ratio) so the target scales with the firm.
 RATIO_FIELDS = {"rd_expense": ("revenue", "rd_ratio"), "rd_expense_prev": ("revenue_prev", "rd_ratio_prev"),
@@ -107,44 +107,136 @@ def _json(name: str, value: float):
     return round(float(value), 4)
 
 
-def _set(frame: pd.DataFrame, name: str, values: np.ndarray) -> None:
-    """Write float values (enum codes for an enum, NaN unknown) into ``frame[name]`` in the clean dtype."""
-    spec = FIELDS[name]
-    if spec.kind == "enum":
-        codes = np.where(np.isnan(values), -1, values).astype(int)
-        frame[name] = pd.Categorical.from_codes(codes, categories=spec.choices)
-    else:
-        frame[name] = values.astype(np.float64)
+def _arrays(clean: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Every registry column of a complete clean frame as an array: floats, enum codes (int16), text objects."""
+    out = {}
+    for spec in REGISTRY:
+        col = clean[spec.name]
+        if spec.kind == "enum":
+            out[spec.name] = col.cat.codes.to_numpy()
+        elif spec.kind == "text":
+            out[spec.name] = col.to_numpy(dtype=object)
+        else:
+            out[spec.name] = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
 
 
-def _candidates(clean: pd.DataFrame, targets: dict) -> tuple[list, pd.DataFrame]:
-    """Moved copies of the firms: (firm position, field, current, target) per row, and the moved frame."""
+def _frame(arrays: dict[str, np.ndarray]) -> pd.DataFrame:
+    """A clean frame (registry dtypes) from :func:`_arrays`-style columns."""
+    cols = {}
+    for spec in REGISTRY:
+        values = arrays[spec.name]
+        cols[spec.name] = pd.Categorical.from_codes(values, categories=spec.choices) if spec.kind == "enum" \
+            else values
+    return pd.DataFrame(cols, copy=False)
+
+
+def _moves(clean: pd.DataFrame, tiers, targets_of) -> tuple[dict, list]:
+    """Per tier, the candidate moves of every firm, and the distinct moves to predict.
+
+    Returns ``metas`` ({tier: (firm, field, current, target, move) arrays, in field then firm order}) and
+    ``moves``: one (field, firms, targets) per field, each pair (firm, target) once across tiers.
+    """
     directions = raw_directions()
-    meta, moves = [], []
-    for name in DRIVER_FIELDS:
-        if name not in targets:
-            continue
-        current = column(clean, name)
-        target = _targets_for(clean, name, targets[name])
-        ahead = target > current if directions[name] >= 0 else target < current
-        movable = np.flatnonzero((np.isnan(current) | ahead) & ~np.isnan(target))
-        if len(movable):
-            moves.append((name, len(meta), movable, target[movable]))
-            meta += [(int(i), name, current[i], target[i]) for i in movable]
-    if not meta:
-        return meta, clean.iloc[:0]
-    # One take of every moved firm, then each field written into its own segment of rows.
-    moved = clean.iloc[np.array([m[0] for m in meta])].reset_index(drop=True)
-    for name, start, rows, values in moves:
-        col = column(moved, name).copy()
-        col[start:start + len(rows)] = values
-        _set(moved, name, col)
-        if name in _SUBCOUNTS or name == "class1_ip_self":  # a sub-count never exceeds the total
-            total = column(moved, "class1_ip").copy()
-            seg = slice(start, start + len(rows))
-            total[seg] = np.where(np.isnan(total[seg]), total[seg], np.maximum(total[seg], values))
-            moved["class1_ip"] = total
-    return meta, moved
+    metas, per_field = {}, {}
+    for tier in tiers:
+        firms, names, currents, values = [], [], [], []
+        targets = targets_of(tier)
+        for name in DRIVER_FIELDS:
+            if name not in targets:
+                continue
+            current = column(clean, name)
+            target = _targets_for(clean, name, targets[name])
+            ahead = target > current if directions[name] >= 0 else target < current
+            movable = np.flatnonzero((np.isnan(current) | ahead) & ~np.isnan(target))
+            if len(movable):
+                firms.append(movable)
+                names += [name] * len(movable)
+                currents.append(current[movable])
+                values.append(target[movable])
+                per_field.setdefault(name, []).append((movable, target[movable]))
+        metas[tier] = (np.concatenate(firms) if firms else np.empty(0, dtype=np.intp), names,
+                       np.concatenate(currents) if currents else np.empty(0),
+                       np.concatenate(values) if values else np.empty(0))
+    moves = []
+    for name, parts in per_field.items():
+        pairs = np.column_stack([np.concatenate([f for f, _ in parts]).astype(np.float64),
+                                 np.concatenate([v for _, v in parts])])
+        unique = np.unique(pairs, axis=0)
+        moves.append((name, unique[:, 0].astype(np.intp), unique[:, 1]))
+    return metas, moves
+
+
+def _moved_frame(arrays: dict[str, np.ndarray], n: int, moves: list) -> tuple[pd.DataFrame, dict]:
+    """The firms themselves (rows 0..n-1), then one row per move; and each move's row by (field, firm, target)."""
+    firms = np.concatenate([np.arange(n)] + [f for _, f, _ in moves])
+    out = {name: values[firms] for name, values in arrays.items()}
+    rows, start = {}, n
+    for name, movers, targets in moves:
+        seg = slice(start, start + len(movers))
+        col = out[name]
+        col[seg] = targets.astype(col.dtype) if FIELDS[name].kind == "enum" else targets
+        if name in _SUBCOUNTS:  # a sub-count never exceeds the total
+            total = out["class1_ip"][seg]
+            out["class1_ip"][seg] = np.where(np.isnan(total), total, np.maximum(total, targets))
+        for j, (firm, target) in enumerate(zip(movers.tolist(), targets.tolist())):
+            rows[(name, firm, target)] = start + j
+        start += len(movers)
+    return _frame(out), rows
+
+
+def explain(model, clean: pd.DataFrame, tiers=None, k: int = 3) -> tuple[dict, dict]:
+    """Probabilities and drivers of every firm for several tiers, from one prediction.
+
+    The firms and all their moved copies (each distinct move once, whichever tiers ask for it) are judged
+    and predicted in one call of ``model.predict_proba``: one firm or a block of many.
+
+    Parameters
+    ----------
+    model : ReadinessModel
+    clean : pandas.DataFrame
+        Clean profiles.
+    tiers : iterable of str, optional
+        Tiers the model answers for (default all).
+    k : int
+        Drivers per firm and tier at most.
+
+    Returns
+    -------
+    probabilities : dict of str to numpy.ndarray
+        Per tier, one probability per firm (as :meth:`ReadinessModel.predict_proba` gives it).
+    drivers : dict of str to list of list of dict
+        Per tier, one list per firm, as :func:`drivers` describes.
+    """
+    tiers = list(model.tiers if tiers is None else tiers)
+    unknown = [t for t in tiers if t not in model.pipelines]
+    if unknown:
+        raise KeyError(f"the readiness model has no tier {unknown[0]!r}; it has {list(model.tiers)}")
+    clean = complete_profiles(clean).reset_index(drop=True)
+    n = len(clean)
+    if n == 0:
+        return {t: np.empty(0) for t in tiers}, {t: [] for t in tiers}
+
+    def targets_of(tier):
+        targets = dict(model.metadata.get("targets", {}).get(tier, {}))
+        targets.pop(HOLDER_TITLES.get(tier), None)  # holding the tier's own title is the outcome, not a lever
+        return targets
+
+    metas, moves = _moves(clean, tiers, targets_of)
+    frame, rows = _moved_frame(_arrays(clean), n, moves)
+    proba = model.predict_proba(frame, tiers=tiers)
+    base = {t: proba[t][:n] for t in tiers}
+    out = {t: [[] for _ in range(n)] for t in tiers}
+    for tier in tiers:
+        firm, names, current, target = metas[tier]
+        at = np.array([rows[key] for key in zip(names, firm.tolist(), target.tolist())], dtype=np.intp)
+        delta = proba[tier][at] - base[tier][firm] if len(at) else np.empty(0)
+        for j in np.lexsort((np.arange(len(firm)), -delta)):
+            i, name = int(firm[j]), names[j]
+            if delta[j] >= MIN_DELTA and len(out[tier][i]) < k:
+                out[tier][i].append({"field": name, "current": _json(name, current[j]),
+                                     "target": _json(name, target[j]), "delta": round(float(delta[j]), 4)})
+    return base, out
 
 
 def drivers(model, clean: pd.DataFrame, tier_id: str, k: int = 3, *, judge: Judge | None = None) -> list[list[dict]]:
@@ -160,7 +252,7 @@ def drivers(model, clean: pd.DataFrame, tier_id: str, k: int = 3, *, judge: Judg
     k : int
         Drivers per firm at most.
     judge : Judge, optional
-        The engine's verdict on ``clean`` (reused when judged under the model's rule set).
+        Accepted for compatibility; the firms are judged with their moved copies in one call.
 
     Returns
     -------
@@ -174,32 +266,5 @@ def drivers(model, clean: pd.DataFrame, tier_id: str, k: int = 3, *, judge: Judg
 
 def drivers_by_tier(model, clean: pd.DataFrame, tiers, k: int = 3, *,
                     judge: Judge | None = None) -> dict[str, list[list[dict]]]:
-    """:func:`drivers` for several tiers at once: every moved profile is judged and predicted in one batch."""
-    tiers = list(tiers)
-    unknown = [t for t in tiers if t not in model.pipelines]
-    if unknown:
-        raise KeyError(f"the readiness model has no tier {unknown[0]!r}; it has {list(model.tiers)}")
-    clean = complete_profiles(clean)
-    base = model.predict_proba(clean, judge=judge, tiers=tiers)
-    metas, frames = {}, []
-    for tier in tiers:
-        targets = dict(model.metadata.get("targets", {}).get(tier, {}))
-        targets.pop(HOLDER_TITLES.get(tier), None)  # holding the tier's own title is the outcome, not a lever
-        metas[tier], moved = _candidates(clean, targets)
-        frames.append(moved)
-    out = {t: [[] for _ in range(len(clean))] for t in tiers}
-    if not any(metas.values()):
-        return out
-    after = model.predict_proba(pd.concat(frames, ignore_index=True), tiers=tiers)
-    offset = 0
-    for tier in tiers:
-        meta = metas[tier]
-        firm = np.array([m[0] for m in meta], dtype=int)
-        delta = after[tier][offset:offset + len(meta)] - base[tier][firm]
-        offset += len(meta)
-        for j in np.lexsort((np.arange(len(meta)), -delta)):
-            i, name, current, target = meta[j]
-            if delta[j] >= MIN_DELTA and len(out[tier][i]) < k:
-                out[tier][i].append({"field": name, "current": _json(name, current), "target": _json(name, target),
-                                     "delta": round(float(delta[j]), 4)})
-    return out
+    """:func:`drivers` for several tiers at once (see :func:`explain`)."""
+    return explain(model, clean, tiers, k=k)[1]

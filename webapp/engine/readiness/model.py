@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from webapp.engine.readiness.explain import drivers, drivers_by_tier
+from webapp.engine.readiness.explain import drivers, explain
 from webapp.engine.readiness.features import ReadinessFeatures, complete_profiles
 from webapp.engine.readiness.train import P_FLOOR, clip_probability, openmp_threads
 from webapp.engine.rules.criteria import Judge
@@ -191,6 +191,14 @@ class ReadinessModel:
         """The fields that would raise the probability of ``tier_id`` most, per firm (see readiness_explain)."""
         return drivers(self, clean, tier_id, k=k, judge=judge)
 
+    def readiness_blocks(self, clean: pd.DataFrame, *, k: int = 3) -> list[dict]:
+        """The readiness block of the assess contract (see :func:`readiness_json`) of every firm of ``clean``,
+        from one prediction of the firms and all their moved copies (:func:`~.explain.explain`)."""
+        probs, drivers = explain(self, clean, self.tiers, k=k)
+        summary = self.summary()
+        return [{**{t: {"probability": round(float(probs[t][i]), 4), "drivers": drivers[t][i]} for t in self.tiers},
+                 "_model": dict(summary)} for i in range(len(clean))]
+
     def summary(self) -> dict:
         """What a report cites: version, what it was trained on, when, the headline metrics, the file."""
         meta = self.metadata
@@ -254,15 +262,7 @@ def readiness_json(model: ReadinessModel, clean: pd.DataFrame, *, judge: Judge |
     if len(clean) != 1:
         raise ValueError(f"readiness_json takes one firm, got {len(clean)} rows")
     model = model.under(rules or (judge.ruleset.sme.id if judge is not None else None))
-    clean = complete_profiles(clean)
-    verdict = model._verdict(clean, judge)
-    probs = model.predict_proba(clean, judge=verdict)
-    drivers = drivers_by_tier(model, clean, model.tiers, k=k, judge=verdict)
-    out: dict = {}
-    for tier in model.tiers:
-        out[tier] = {"probability": round(float(probs[tier][0]), 4), "drivers": drivers[tier][0]}
-    out["_model"] = model.summary()
-    return out
+    return model.readiness_blocks(clean, k=k)[0]  # the firm is judged with its moved copies, in one call
 
 
 def readiness_columns(model: ReadinessModel, clean: pd.DataFrame, *, judge: Judge | None = None,

@@ -46,6 +46,7 @@ class FieldIntervals:
         self.metrics = metrics
         self.flags = {"review": float(bool(review))}
         self._cache: dict[str, Interval] = {}
+        self._points: dict[str, np.ndarray] = {}
         enums = {}
         for spec in fields.REGISTRY:
             if spec.kind == "enum":
@@ -74,8 +75,10 @@ class FieldIntervals:
         return res
 
     def point(self, name: str) -> np.ndarray:
-        """Known value of a numeric name, NaN where unknown."""
-        return self.resolve(name).point()
+        """Known value of a numeric name, NaN where unknown (worked out once per name)."""
+        if name not in self._points:
+            self._points[name] = self.resolve(name).point()
+        return self._points[name]
 
 
 class Judge:

@@ -146,6 +146,9 @@ class CriterionForm:
         planner.gap_actions(tid, c, share, rule)
 
 
+_JOINED: dict[int, tuple] = {}  # id(criterion) -> (criterion, [its routes joined by "or"])
+
+
 @register
 class Test(CriterionForm):
     """A condition, or any of several named conditions (routes)."""
@@ -178,9 +181,12 @@ class Test(CriterionForm):
         """With routes, one expression: the routes' tests joined by ``or``."""
         if not crit.routes:
             return super().gap_expressions(crit)
-        tree = ast.BoolOp(op=ast.Or(), values=[r.test.tree for r in crit.routes])
-        return [Expression(text=ast.unparse(tree), tree=tree, names=frozenset().union(*[r.test.names
-                                                                                         for r in crit.routes]))]
+        joined = _JOINED.get(id(crit))
+        if joined is None or joined[0] is not crit:  # built once per criterion: gap caches key on the tree
+            tree = ast.BoolOp(op=ast.Or(), values=[r.test.tree for r in crit.routes])
+            names = frozenset().union(*[r.test.names for r in crit.routes])
+            joined = _JOINED[id(crit)] = (crit, [Expression(text=ast.unparse(tree), tree=tree, names=names)])
+        return joined[1]
 
 
 @register

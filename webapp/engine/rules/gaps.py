@@ -26,8 +26,7 @@ class GapFinder:
         self.judge = judge
         self.env = judge.env
         self.metrics = judge.ruleset.metrics
-        self._atom_cache: dict[int, np.ndarray] = {}
-        self._points: dict[int, np.ndarray] = {}
+        self._atom_cache: dict = {}
         self._levers: dict[tuple[str, float], np.ndarray] = {}
         self._solver = LeverSolver(self.metrics, self._point)
 
@@ -46,21 +45,37 @@ class GapFinder:
         """Input fields behind ``names`` that are unknown for firm ``i``."""
         return [f for f in self.inputs_of(names) if self._unknown(f)[i]]
 
+    def _cached(self, kind: str, obj, make):
+        """``make()`` once per (kind, object); the object is kept with the value, so its id stays its own."""
+        key = (kind, id(obj))
+        entry = self._atom_cache.get(key)
+        if entry is None or entry[0] is not obj:
+            entry = self._atom_cache[key] = (obj, make())
+        return entry[1]
+
     def _unknown(self, name: str) -> np.ndarray:
         """True for firms whose input ``name`` is unknown."""
         enums = self.env.evaluator.enums
-        return enums[name][0] < 0 if name in enums else np.isnan(self.env.point(name))
+        return self._cached("unknown", name, lambda: enums[name][0] < 0 if name in enums
+                            else np.isnan(self.env.point(name)))
+
+    def _node(self, node: ast.expr) -> tuple[str, frozenset[str]]:
+        """The text of a condition and the names in it."""
+        return self._cached("node", node, lambda: (ast.unparse(node), _names(node)))
 
     # -- atoms
     def _status(self, node: ast.expr) -> np.ndarray:
-        key = id(node)
-        if key not in self._atom_cache:
-            expr = Expression(text=ast.unparse(node), tree=node, names=_names(node))
-            self._atom_cache[key] = status_codes(self.env.evaluator.evaluate(expr))
-        return self._atom_cache[key]
+        def make():
+            text, names = self._node(node)
+            return status_codes(self.env.evaluator.evaluate(Expression(text=text, tree=node, names=names)))
+        return self._cached("status", node, make)
 
     def atoms(self, node: ast.expr) -> tuple[np.ndarray, list[tuple[ast.expr, np.ndarray]]]:
-        """Cost (failing atoms) and the atoms to report, choosing the closest branch of each ``or``."""
+        """Cost (failing atoms) and the atoms to report, choosing the closest branch of each ``or``; worked out
+        for every firm once per expression."""
+        return self._cached("atoms", node, lambda: self._atoms(node))
+
+    def _atoms(self, node: ast.expr) -> tuple[np.ndarray, list[tuple[ast.expr, np.ndarray]]]:
         if isinstance(node, ast.BoolOp):
             parts = [self.atoms(v) for v in node.values]
             if isinstance(node.op, ast.And):
@@ -81,8 +96,8 @@ class GapFinder:
 
     def describe_atom(self, node: ast.expr, i: int) -> dict:
         """One unmet condition for firm ``i``: metric, operator, threshold, value, distance, lever."""
-        item: dict = {"condition": ast.unparse(node)}
-        names = _names(node)
+        text, names = self._node(node)
+        item: dict = {"condition": text}
         item["missing"] = self.missing(names, i)
         if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.left, ast.Name) \
                 and isinstance(node.comparators[0], ast.Constant) \
@@ -103,9 +118,9 @@ class GapFinder:
             name = node.left.id
             right = node.comparators[0]
             classes = [e.value for e in right.elts] if isinstance(right, ast.Tuple | ast.List) else [right.value]
-            current = self.env.clean[name].iloc[i]
+            codes, choices = self.env.evaluator.enums[name]
             item.update(metric=name, op=_OPS[type(node.ops[0])], threshold=classes, direction="not_equal",
-                        value=None if _unknown(current) else str(current), unit="enum", **self.labels(name))
+                        value=None if codes[i] < 0 else choices[codes[i]], unit="enum", **self.labels(name))
         elif isinstance(node, ast.Name):
             item.update(metric=node.id, op="==", threshold=1.0, value=_num(self.env.point(node.id)[i]),
                         unit="bool", direction="not_equal", **self.labels(node.id))
@@ -154,13 +169,16 @@ class GapFinder:
             self._levers[key] = np.where(known, amounts, np.nan)
         return self._levers[key]
 
+    def _evaluate(self, expr: Expression):
+        """The interval of a rule expression for every firm, evaluated once."""
+        return self._cached("expr", expr, lambda: self.env.evaluator.evaluate(expr))
+
     def _point(self, node: ast.expr) -> np.ndarray:
         """The value per firm of a sub-expression (NaN where unknown), as the judge evaluates it."""
-        key = id(node)
-        if key not in self._points:
-            expr = Expression(text=ast.unparse(node), tree=node, names=_names(node))
-            self._points[key] = self.env.evaluator.evaluate(expr).point()
-        return self._points[key]
+        def make():
+            text, names = self._node(node)
+            return self.env.evaluator.evaluate(Expression(text=text, tree=node, names=names)).point()
+        return self._cached("point", node, make)
 
     # -- criteria
     def gap(self, crit: Criterion, i: int) -> dict | None:
@@ -201,7 +219,7 @@ class GapFinder:
         names = set().union(*[e.names for e in crit.expressions()])
         out = {"items": [], "missing": self.missing(names, i), "points_to_gain": crit.max_points - lo}
         for b in crit.options:
-            value = self.env.evaluator.evaluate(b.metric)
+            value = self._evaluate(b.metric)
             if value.lo[i] != value.hi[i] or not isinstance(b.metric.tree, ast.Name):
                 continue
             v, name = float(value.lo[i]), b.metric.tree.id
@@ -233,18 +251,6 @@ def direction(op: str) -> str:
 def _names(node: ast.expr) -> frozenset[str]:
     return frozenset(n.id for n in ast.walk(node) if isinstance(n, ast.Name)
                      and n.id not in FUNCTIONS)
-
-
-def _unknown(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or v is np.nan or \
-        (not isinstance(v, str) and _isna(v))
-
-
-def _isna(v) -> bool:
-    try:
-        return bool(np.isnan(v))
-    except (TypeError, ValueError):
-        return False
 
 
 def _num(v) -> float | None:
