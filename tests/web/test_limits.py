@@ -127,3 +127,27 @@ def test_oversize_body_is_drained_so_the_client_reads_the_413(client, app, logge
     middleware = bodylimit.DrainOversizeBody(lambda environ, start: [b"413"], 10)
     assert middleware({"CONTENT_LENGTH": str(bodylimit.DRAIN_MAX_BYTES + 1), "wsgi.input": huge}, None) == [b"413"]
     assert huge.tell() == 0
+
+
+def test_rate_limits_are_counted_once_across_worker_processes(app_config, tmp_path):
+    """The counters live in <instance>/ratelimits.sqlite (mode 0600): a forked worker process and its parent
+    count against the same limit, as gunicorn's workers do."""
+    import os
+
+    from tests.web.helpers import login
+    from webapp.web import create_app
+    from webapp.web.db import db
+
+    app = create_app({**app_config, "LOGIN_RATE_LIMIT": "3 per minute"}, instance_path=str(tmp_path / "inst"))
+    with app.app_context():
+        db.create_all()
+    assert app.config["RATELIMIT_STORAGE_URI"].startswith("giantstep+sqlite://")
+    assert login(app.test_client(), email="u1@example.com", password="nope").status_code == 400
+    child = os.fork()
+    if child == 0:  # the "other worker": one more failed login, then report its status
+        status = login(app.test_client(), email="u2@example.com", password="nope").status_code
+        os._exit(0 if status == 400 else 1)
+    assert os.waitpid(child, 0)[1] == 0
+    codes = [login(app.test_client(), email=f"u{i}@example.com", password="nope").status_code for i in (3, 4)]
+    assert codes == [400, 429]
+    assert oct((tmp_path / "inst" / "ratelimits.sqlite").stat().st_mode & 0o777) == "0o600"

@@ -31,8 +31,10 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
 
 def register_extensions(app: Flask) -> None:
     """Bind CSRF protection, Babel, Flask-Login and the rate limiter."""
-    from webapp.web import i18n, sessions
+    from webapp.web import i18n, ratelimit_store, sessions
     from webapp.web.extensions import babel, csrf, limiter, login_manager
+
+    ratelimit_store.init_app(app)  # counters shared by the worker processes, unless configured otherwise
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)

@@ -51,8 +51,9 @@ class DefaultConfig:
     # Number of reverse proxies in front of the app (0: none); set it so HTTPS and client addresses are seen.
     PROXY_COUNT = 0
 
-    # Rate limits (in-memory storage: one process; use redis:// or memcached:// for several).
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Rate limits: counted in <instance>/ratelimits.sqlite, shared by the worker processes of one machine
+    # (None); "redis://host:6379/0" to share them between machines; "memory://" for one process.
+    RATELIMIT_STORAGE_URI = None
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"  # per address
     LOGIN_ACCOUNT_RATE_LIMIT = "5 per minute;20 per hour"  # failed logins per account, from any address
