@@ -149,3 +149,14 @@ def test_malformed_csv_is_one_line_not_a_traceback(tmp_path):
     res = CliRunner().invoke(main, ["batch", str(src), "-o", str(tmp_path / "out.csv"), "--lang", "en"])
     assert res.exit_code == 2 and "malformed CSV" in res.stderr and "Traceback" not in res.output
     assert not (tmp_path / "out.csv").exists() and list(tmp_path.iterdir()) == [src]
+
+
+def test_formulas_neutralised_in_large_string_columns():
+    """pandas hands Arrow large_string columns (e.g. a frame read back from Parquet): same neutralising."""
+    import pyarrow as pa
+
+    from webapp.engine.io.writers import neutralise
+
+    for kind in (pa.string(), pa.large_string()):
+        out = neutralise(pa.chunked_array([pa.array(["=1+1", "ok", "-5", "@x"], kind)]))
+        assert out.to_pylist() == ["'=1+1", "ok", "-5", "'@x"]

@@ -147,3 +147,64 @@ def test_a_worker_killed_mid_job_is_resumed_by_the_next_consumer(queued_app, tmp
     assert doc["status"] == "done" and (doc["rows_total"], doc["rows_failed"]) == (15, 1)
     with queued_app.app_context():
         assert db.session.get(BatchJob, job).attempts == 2
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A throw-away redis-server on a free local port (Debian's redis-server package)."""
+    import shutil
+    import socket
+
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("the Redis queue test needs redis-server (apt-get install redis-server)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                               "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        client = redis.Redis.from_url(url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.exceptions.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.1)
+        client.close()
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_the_same_jobs_run_on_a_redis_queue(redis_url, tmp_path):
+    """JOB_QUEUE_URL=redis://…: the same task, consumed the same way (as `giantstep worker` does)."""
+    from huey import RedisHuey
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "redis-tests", "WTF_CSRF_ENABLED": False,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'app.sqlite'}", "JOB_QUEUE_URL": redis_url},
+                     instance_path=str(tmp_path / "instance"))
+    upgrade_database(app)
+    queue = jobqueue.get_queue(app)
+    assert isinstance(queue.huey, RedisHuey)
+    client = app.test_client()
+    register(client)
+    job = job_id_of(upload(client, firms_csv(4, bad=(0,))))
+    assert queue.pending_ids() == {job}
+    consumer = jobqueue.start_consumer(app, workers=1)
+    try:
+        doc = wait_for(client, job, lambda d: d["status"] in ("done", "failed"))
+    finally:
+        jobqueue.stop_consumer(consumer)
+        queue.huey.storage.conn.close()
+        with app.app_context():
+            db.engine.dispose()
+    assert doc["status"] == "done" and (doc["rows_total"], doc["rows_failed"]) == (4, 1)
+    assert not (Path(app.instance_path) / "queue.sqlite").exists()

@@ -142,7 +142,8 @@ def neutralise(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array
     if not pc.any(starts).as_py():
         return column
     risky = pc.and_(starts, pc.invert(pc.match_substring_regex(column, _NUMBER)))
-    return pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
+    quote, empty = pa.scalar("'", column.type), pa.scalar("", column.type)  # string or large_string alike
+    return pc.if_else(risky, pc.binary_join_element_wise(quote, column, empty), column)
 
 
 def _csv_text(table: pa.Table) -> pa.Table:
