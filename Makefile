@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python -m benchmarks.readiness --rows 1000000
 	$(BIN)/python -m benchmarks.reports
 	$(BIN)/python -m benchmarks.web
+	$(BIN)/python -m benchmarks.load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
