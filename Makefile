@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python -m benchmarks.reports
 	$(BIN)/python -m benchmarks.web
 	$(BIN)/python -m benchmarks.load
+	$(BIN)/python -m benchmarks.api
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

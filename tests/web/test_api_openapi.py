@@ -110,3 +110,11 @@ def test_request_errors_in_the_spec_shape(client, body, field, rule):
     assert (record["field"], record["rule"]) == (field, rule)
     assert record["message_zh"] and record["message_en"] and set(record) == {"field", "rule", "value",
                                                                              "message_zh", "message_en"}
+
+
+def test_a_tiny_denominator_is_no_server_error(client):
+    """Found by the contract run: a valid but tiny prior-year revenue made the quotient overflow (500 under
+    warnings-as-errors); it is an unbounded growth rate instead."""
+    response = client.post("/api/v1/assess?include=tiers",
+                           json={"profile": {"revenue_prev": 1.7e-301, "main_revenue": 29051719.3}})
+    assert response.status_code == 200

@@ -6,52 +6,20 @@ are also the OpenAPI document (:mod:`webapp.web.openapi`). These calls store not
 
 from __future__ import annotations
 
-import flask_smorest
 from flask import current_app
-from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp import fields
 from webapp.engine.io.inputs import unknown_key_warnings
 from webapp.web import api_schemas as s
 from webapp.web import services
-from webapp.web.api_errors import ApiError, ApiParser, json_response, record
+from webapp.web.api_errors import ApiBlueprint, ApiError, document_errors, json_errors, record
 from webapp.web.extensions import limiter
 
-
-class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's blueprint with the API's parser (400 and the spec's error records)."""
-
-    ARGUMENTS_PARSER = ApiParser()
-
-
-ERRORS = {400: "Invalid request: each problem names the field and the rule, in zh and en",
-          429: "Too many calls: wait and retry (see the Retry-After and X-RateLimit-* headers)"}
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1",
+bp = ApiBlueprint("api", __name__, url_prefix="/api/v1",
                description="Assess one firm, try what-if changes, list the fields. Public, no token; "
                            "rate-limited per client address.")
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(bp)  # one limit per client address for every call
-
-
-def document_errors(blueprint: flask_smorest.Blueprint, *statuses: int):
-    """Decorator documenting the JSON error answers a call may give."""
-
-    def decorate(view):
-        for status in statuses:
-            view = blueprint.alt_response(status, schema=s.Error, description=ERRORS.get(status, ""))(view)
-        return view
-
-    return decorate
-
-
-@bp.errorhandler(HTTPException)
-@bp.errorhandler(Exception)
-def _json_error(exc):
-    """Every API error as a JSON body in the spec's shape; an unexpected one is logged and answers 500."""
-    if not isinstance(exc, HTTPException):
-        current_app.logger.exception("unhandled API error")
-        exc = InternalServerError()
-    return json_response(exc)
+json_errors(bp)
 
 
 def _options(body: dict) -> dict:

@@ -8,9 +8,11 @@ the value sent, in Chinese and English.
 
 from __future__ import annotations
 
-from flask import request
+import flask_smorest
+from flask import current_app, request
 from webargs.flaskparser import FlaskParser, is_json_request
-from werkzeug.exceptions import HTTPException
+from werkzeug.datastructures import CombinedMultiDict
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.engine.io import jsontext
 from webapp.web.errors import error_response
@@ -106,14 +108,23 @@ def _hint(path: tuple[str, ...], rule: str, value) -> str | tuple[str, str]:
     return ""
 
 
+_LOCATIONS = ("json", "query", "form", "files", "multipart")
+
+
 def _json_error(reason: str) -> ApiError:
     return ApiError(400, reason, [record("body", "json", None, reason)])
 
 
 class ApiParser(FlaskParser):
-    """webargs' Flask parser answering every problem with a 400 in the spec's shape."""
+    """webargs' Flask parser answering every problem with a 400 in the spec's shape; location ``multipart``
+    reads a form's files and fields together (one request body in the document)."""
 
     DEFAULT_VALIDATION_STATUS = 400
+    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+
+    def load_multipart(self, req, schema):
+        """The form's files and fields as one mapping."""
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
 
     def _raw_load_json(self, req):
         """The JSON body read with the profile limits (depth, integer length) of the CLI and the form."""
@@ -130,10 +141,51 @@ class ApiParser(FlaskParser):
     def handle_error(self, error, req, schema, *, error_status_code, error_headers):
         records = []
         for path, rule in _flatten(error.normalized_messages()):
-            location, keys = (path[0], path[1:]) if path and path[0] in ("json", "query", "form", "files") \
-                else ("json", path)
+            location, keys = (path[0], path[1:]) if path and path[0] in _LOCATIONS else ("json", path)
             keys = keys[:-1] if keys[-1:] == ("_schema",) else keys  # the part itself, not one of its keys
             value = _sent_value(location, keys)
             rule = rule if rule in RULES else "invalid"
             records.append(record(".".join(keys) or "body", rule, value, _hint(keys, rule, value)))
         raise ApiError(400, "invalid request", records)
+
+
+class ApiBlueprint(flask_smorest.Blueprint):
+    """flask-smorest's blueprint with the API's parser (400 and the spec's error records)."""
+
+    ARGUMENTS_PARSER = ApiParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+                                             "multipart": "multipart/form-data"}
+
+
+DESCRIPTIONS = {
+    400: "Invalid request: each problem names the field and the rule, in zh and en",
+    401: "No API token, or one that is not valid or has been revoked (WWW-Authenticate: Bearer)",
+    404: "No such job, or not one of this account's",
+    413: "The upload is larger than this installation accepts",
+    429: "Too many calls: wait and retry (see the Retry-After and X-RateLimit-* headers)",
+}
+
+
+def document_errors(blueprint: flask_smorest.Blueprint, *statuses: int):
+    """Decorator documenting the JSON error answers a call may give."""
+    from webapp.web.api_schemas import Error
+
+    def decorate(view):
+        for status in statuses:
+            view = blueprint.alt_response(status, schema=Error, description=DESCRIPTIONS.get(status, ""))(view)
+        return view
+
+    return decorate
+
+
+def json_errors(blueprint) -> None:
+    """Answer every error of the blueprint's calls in JSON; an unexpected exception is logged and answers 500."""
+
+    def handler(exc):
+        if not isinstance(exc, HTTPException):
+            current_app.logger.exception("unhandled API error")
+            exc = InternalServerError()
+        return json_response(exc)
+
+    blueprint.register_error_handler(HTTPException, handler)
+    blueprint.register_error_handler(Exception, handler)

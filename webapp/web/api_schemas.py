@@ -135,28 +135,21 @@ class AssessQuery(RequestSchema):
 
 
 class BatchUpload(RequestSchema):
-    """A batch job: the table and the options of ``giantstep batch``."""
+    """A batch job (multipart form): the table and the options of ``giantstep batch``."""
 
     class Meta:
         unknown = ma.EXCLUDE
 
     file = Upload(required=True, error_messages=_FIELD_ERRORS,
                   metadata={"description": "CSV, XLSX or Parquet; canonical, zh or en headers (as the template)"})
-
-
-class BatchOptions(RequestSchema):
-    """Form fields of a batch upload besides the file."""
-
-    class Meta:
-        unknown = ma.EXCLUDE
-
     rules = mf.String(error_messages=_FIELD_ERRORS, metadata={"description": "SME rule set id; empty: by as_of"})
     as_of = mf.String(error_messages=_FIELD_ERRORS, metadata={"description": "Assessment date YYYY-MM-DD"})
-    mode = mf.String(error_messages=_FIELD_ERRORS, metadata={"description": "new or review (default for rows "
-                                                                              "without a mode column)"})
-    lang = mf.String(error_messages=_FIELD_ERRORS, metadata={"description": "zh or en: language of the errors "
-                                                                              "column"})
-    cohorts = mf.String(error_messages=_FIELD_ERRORS, metadata={"description": "Comma-separated cohort ids"})
+    mode = mf.String(error_messages=_FIELD_ERRORS, metadata={
+        "description": "new or review: the mode of rows without a mode column"})
+    lang = mf.String(error_messages=_FIELD_ERRORS, metadata={
+        "description": "zh or en: language of the errors column, the reports and the job's error"})
+    cohorts = mf.String(error_messages=_FIELD_ERRORS, metadata={
+        "description": "Comma-separated cohort ids: adds pct_<cohort>_<metric> percentile columns"})
 
 
 # ----------------------------------------------------------------------------------------- responses
@@ -298,21 +291,23 @@ class FieldList(ma.Schema):
 
 
 class Downloads(Open):
-    csv = mf.String()
-    xlsx = mf.String()
-    parquet = mf.String()
-    reports = mf.String()
+    """Download addresses; null until the job is done."""
+
+    csv = mf.String(allow_none=True)
+    xlsx = mf.String(allow_none=True)
+    parquet = mf.String(allow_none=True)
+    reports = mf.String(allow_none=True)
 
 
 class Job(Open):
     """A batch job as the spec fixes it (the same JSON as the browser's /batches/<id>.json)."""
 
-    id = mf.Raw(required=True, metadata={"type": "integer"})
+    id = mf.String(required=True)
     status = mf.String(required=True, metadata={"enum": list(JOB_STATUSES)})
-    rows_total = mf.Integer(allow_none=True)
+    rows_total = mf.Integer(allow_none=True, metadata={"description": "null until the file has been read"})
     rows_done = mf.Integer(allow_none=True)
-    rows_failed = mf.Integer(allow_none=True)
+    rows_failed = mf.Integer(allow_none=True, metadata={"description": "rows with input errors"})
     created_at = mf.String(allow_none=True)
     finished_at = mf.String(allow_none=True)
-    error = mf.String(allow_none=True)
-    downloads = mf.Nested(Downloads, allow_none=True)
+    error = mf.String(allow_none=True, metadata={"description": "why a failed job failed, in the job's language"})
+    downloads = mf.Nested(Downloads, required=True)

@@ -49,7 +49,7 @@ class Api(flask_smorest.Api):
 
 def init_app(app: Flask) -> Api:
     """Create the app's Api, register the API blueprints on it and the docs page on the app."""
-    from webapp.web import api
+    from webapp.web import api, api_batches
     from webapp.web.extensions import csrf
 
     for key, value in DEFAULTS.items():
@@ -57,7 +57,7 @@ def init_app(app: Flask) -> Api:
     openapi = Api(app, spec_kwargs={"info": {"description": DESCRIPTION}})
     openapi.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                        "description": "an API token (gs_...)"})
-    for blueprint in (api.bp,):
+    for blueprint in (api.bp, api_batches.bp):
         csrf.exempt(blueprint)  # JSON in, JSON out: no cookie session, nothing a cross-site form could use
         openapi.register_blueprint(blueprint)
     _rule_choices(openapi, app.extensions["giantstep"].rule_choices)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import hmac
 import secrets
 
 from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
+from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
 from webapp.web.db import db
@@ -89,8 +89,7 @@ def current_token() -> ApiToken | None:
         if secret and secret.startswith(SECRET_PREFIX):
             hashed = digest(secret)
             token = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == hashed))
-            if token is not None and (token.revoked_at is not None or not hmac.compare_digest(token.token_hash,
-                                                                                              hashed)):
+            if token is not None and token.revoked_at is not None:
                 token = None
         g.api_token = token
     return g.api_token
@@ -117,7 +116,7 @@ def require_token(view):
         if token is None:
             message = ("this call needs an API token: send Authorization: Bearer <token>" if bearer_secret() is None
                        else "the API token is not valid or has been revoked")
-            raise Unauthorized(description=message, www_authenticate='Bearer realm="giantstep"')
+            raise Unauthorized(description=message, www_authenticate=WWWAuthenticate("bearer", {"realm": "giantstep"}))
         token.last_used_at = _now()
         db.session.commit()
         g.api_user = db.session.get(User, token.owner_id)

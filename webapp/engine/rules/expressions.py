@@ -136,8 +136,9 @@ def _clean(lo: np.ndarray, hi: np.ndarray) -> Interval:
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Endpoint quotient with x/0 = sign(x)*inf and 0/0 = 0; inf/inf stays NaN (ignored later)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    """Endpoint quotient with x/0 = sign(x)*inf and 0/0 = 0; inf/inf stays NaN (ignored later); a quotient beyond
+    the float range (a tiny denominator such as 1e-301) is +-inf."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         q = a / b
     zero_b = b == 0
     with np.errstate(invalid="ignore"):
