@@ -14,6 +14,7 @@ rule and model folders.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections import deque
 from pathlib import Path
@@ -65,7 +66,7 @@ def run_dask(source, output, run, *, assess_chunk, scheduler: str | None) -> Non
         pieces = judged.to_delayed()
     with contextlib.ExitStack() as stack:
         if scheduler is None:
-            stack.enter_context(dask.config.set({"logging.distributed": "error"}))
+            stack.enter_context(_quiet("distributed"))  # a local cluster's shutdown chatter is not news
             scheduler = stack.enter_context(LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1,
                                                          dashboard_address=None))
         client = stack.enter_context(Client(scheduler))
@@ -80,6 +81,18 @@ def run_dask(source, output, run, *, assess_chunk, scheduler: str | None) -> Non
         while pending:
             run.check()
             _write(pending.popleft(), writer, run)
+
+
+@contextlib.contextmanager
+def _quiet(name: str):
+    """Only errors from the logger ``name`` while inside."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _write(future, writer, run) -> None:

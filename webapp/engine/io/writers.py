@@ -93,7 +93,6 @@ class TableWriter:
     def _open(self, schema: pa.Schema) -> None:
         self._opened, self._schema = True, schema
         if self._partial is not None:
-            self._partial.parent.mkdir(parents=True, exist_ok=True) if not self._partial.parent.exists() else None
             self._sink = open(self._partial, "wb")
         if self.fmt == ".parquet":
             self._writer = pq.ParquetWriter(self._sink, schema)
@@ -106,7 +105,7 @@ class TableWriter:
 
             self._book = Workbook(write_only=True)
             self._sheet = self._book.create_sheet("Sheet1")
-            self._sheet.append([_xlsx_text(name) for name in schema.names])
+            self._sheet.append(list(schema.names))
 
     def _finish(self) -> None:
         if not self._opened or self._sink is None:
@@ -126,11 +125,12 @@ def frame_to_arrow(frame: pd.DataFrame) -> pa.Table:
     """A pandas frame as an Arrow table without its index (object columns of text become strings)."""
     frame = frame.copy(deep=False)
     frame.columns = [str(c) for c in frame.columns]
-    for name in frame.columns:
-        column = frame[name]
-        if column.dtype == object and column.map(lambda v: isinstance(v, bool)).any() \
-                and not column.map(lambda v: v is None or isinstance(v, bool)).all():
-            frame[name] = column.map(lambda v: v if v is None else str(v))
+    for name in frame.columns:  # a text column holding a stray number or bool is written as text
+        if frame[name].dtype == object:
+            try:
+                pa.array(frame[name], from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                frame[name] = frame[name].map(lambda v: None if v is None or v != v else str(v))
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
@@ -173,10 +173,6 @@ def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
             text = pc.replace_with_mask(text, odd, pa.array(values.astype(str).astype(object), type=pa.string()))
         return text
     return column.cast(pa.string())
-
-
-def _xlsx_text(value):
-    return value
 
 
 def _xlsx_rows(sheet, table: pa.Table) -> None:
