@@ -22,7 +22,7 @@ AS_OF = dt.date(2026, 6, 1)
 def scheduler():
     """An in-process cluster: one worker, two threads (fast to start, no child processes)."""
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         yield cluster.scheduler_address
 
 

@@ -68,7 +68,7 @@ def run_dask(source, output, run, *, assess_chunk, scheduler: str | None) -> Non
         if scheduler is None:
             stack.enter_context(_quiet("distributed"))  # a local cluster's shutdown chatter is not news
             scheduler = stack.enter_context(LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1,
-                                                         dashboard_address=None))
+                                                         dashboard_address=":0"))
         client = stack.enter_context(Client(scheduler))
         writer = stack.enter_context(TableWriter(output))
         window = 2 * max(1, len(client.scheduler_info()["workers"]))
