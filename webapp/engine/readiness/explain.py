@@ -79,14 +79,15 @@ def _typical(name: str, value: float) -> float:
     return round(value, 1)
 
 
-def _targets_for(profiles: pd.DataFrame, name: str, entry: dict) -> np.ndarray:
+def _targets_for(numbers, n: int, name: str, entry: dict) -> np.ndarray:
     """Per-firm target. For a ratio field, the larger of the tier's typical ratio times the firm's own base
     and the tier's typical level (a typical certified firm has both the intensity and the scale), capped
-    at the base where the field is part of it (R&D staff of staff, main-business of all revenue)."""
-    level = np.full(len(profiles), entry["value"])
+    at the base where the field is part of it (R&D staff of staff, main-business of all revenue).
+    ``numbers(field)`` gives a field's values (float, NaN unknown) for the ``n`` firms."""
+    level = np.full(n, entry["value"])
     if "ratio" not in entry:
         return level
-    base = column(profiles, entry["base"])
+    base = numbers(entry["base"])
     raw = entry["ratio"] * base
     scaled = np.maximum(np.ceil(raw - 1e-9) if FIELDS[name].integer else np.round(raw, 1), level)
     if name in ("rd_staff", "main_revenue"):
@@ -131,7 +132,7 @@ def _frame(arrays: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(cols, copy=False)
 
 
-def _moves(clean: pd.DataFrame, tiers, targets_of) -> tuple[dict, list]:
+def _moves(arrays: dict[str, np.ndarray], tiers, targets_of) -> tuple[dict, list]:
     """Per tier, the candidate moves of every firm, and the distinct moves to predict.
 
     Returns ``metas`` ({tier: (firm, field, current, target, move) arrays, in field then firm order}) and
@@ -139,14 +140,23 @@ def _moves(clean: pd.DataFrame, tiers, targets_of) -> tuple[dict, list]:
     """
     directions = raw_directions()
     metas, per_field = {}, {}
+    floats: dict[str, np.ndarray] = {}
+
+    def numbers(name: str) -> np.ndarray:  # as features.column reads it: enum codes as floats, NaN unknown
+        if name not in floats:
+            values = arrays[name]
+            floats[name] = np.where(values < 0, np.nan, values.astype(np.float64)) \
+                if FIELDS[name].kind == "enum" else values
+        return floats[name]
+
     for tier in tiers:
         firms, names, currents, values = [], [], [], []
         targets = targets_of(tier)
         for name in DRIVER_FIELDS:
             if name not in targets:
                 continue
-            current = column(clean, name)
-            target = _targets_for(clean, name, targets[name])
+            current = numbers(name)
+            target = _targets_for(numbers, len(current), name, targets[name])
             ahead = target > current if directions[name] >= 0 else target < current
             movable = np.flatnonzero((np.isnan(current) | ahead) & ~np.isnan(target))
             if len(movable):
@@ -222,8 +232,9 @@ def explain(model, clean: pd.DataFrame, tiers=None, k: int = 3) -> tuple[dict, d
         targets.pop(HOLDER_TITLES.get(tier), None)  # holding the tier's own title is the outcome, not a lever
         return targets
 
-    metas, moves = _moves(clean, tiers, targets_of)
-    frame, rows = _moved_frame(_arrays(clean), n, moves)
+    arrays = _arrays(clean)
+    metas, moves = _moves(arrays, tiers, targets_of)
+    frame, rows = _moved_frame(arrays, n, moves)
     proba = model.predict_proba(frame, tiers=tiers)
     base = {t: proba[t][:n] for t in tiers}
     out = {t: [[] for _ in range(n)] for t in tiers}
