@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python -m benchmarks.web
 	$(BIN)/python -m benchmarks.load
 	$(BIN)/python -m benchmarks.api
+	$(BIN)/python -m benchmarks.request
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
