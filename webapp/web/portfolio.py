@@ -28,6 +28,7 @@ from webapp.engine.io.inputs import normalise_columns
 from webapp.engine.io.tables import mode_column
 from webapp.web import services
 from webapp.web.insights import _metric_label
+from webapp.web.records import add_years
 
 COHORT = "little_giant"
 CLOSEST = 20
@@ -161,7 +162,7 @@ def firm_facts(firm: Firm) -> dict:
     bench = (result.get("benchmarks") or {}).get(COHORT) or {}
     dims = (result.get("dimensions") or {}).get(COHORT) or {}
     validity = {tid: t.get("validity_years", 3) for tid, t in _tier_validity().items()}
-    reviews = [{"tier": tid, "granted": day.isoformat(), "due": _add_years(day, validity.get(tid, 3)).isoformat()}
+    reviews = [{"tier": tid, "granted": day.isoformat(), "due": add_years(day, validity.get(tid, 3)).isoformat()}
                for tid, day in firm.granted.items() if day is not None and tid in validity]
     return {
         "row": firm.row, "name": firm.name, "tier": result["tier"], "likely_tier": result.get("likely_tier"),
@@ -179,13 +180,6 @@ def _tier_validity() -> dict:
         for tid, tier in table.tiers.items():
             out.setdefault(tid, {"validity_years": tier.validity_years, "level": getattr(tier, "level", 0)})
     return out
-
-
-def _add_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 # ------------------------------------------------------------------------------------- portfolio

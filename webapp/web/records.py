@@ -155,12 +155,13 @@ def re_review_dates(client: Client, today: dt.date | None = None) -> list[dict]:
     out = []
     for title in client.titles:
         n = years.get(title.tier, 3)
-        due = _add_years(title.granted_on, n)
+        due = add_years(title.granted_on, n)
         out.append({"title": title, "years": n, "due": due, "days_left": (due - today).days})
     return out
 
 
-def _add_years(day: dt.date, years: int) -> dt.date:
+def add_years(day: dt.date, years: int) -> dt.date:
+    """``day`` moved on by whole years (29 February becomes 28 February in a common year)."""
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
