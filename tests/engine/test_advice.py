@@ -168,7 +168,7 @@ def test_every_text_has_only_known_placeholders():
             used = {f for _, f, _, _ in string.Formatter().parse(kind[key]) if f}
             assert used <= known, (name, key, used - known)
     for const in data.constants.values():
-        assert const.source and const.status
+        assert const.source_zh and const.source_en and const.status
 
 
 def test_a_broken_data_file_names_the_entry(tmp_path):

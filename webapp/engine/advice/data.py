@@ -28,13 +28,14 @@ class Constant:
     unit: str
     name_zh: str
     name_en: str
-    source: str
+    source_zh: str
+    source_en: str
     status: str
 
     def to_dict(self) -> dict:
         """JSON-ready form, for the ``basis`` of an advice result."""
         return {"value": self.value, "unit": self.unit, "name_zh": self.name_zh, "name_en": self.name_en,
-                "source": self.source, "status": self.status}
+                "source_zh": self.source_zh, "source_en": self.source_en, "status": self.status}
 
 
 @dataclass(frozen=True)
@@ -91,13 +92,14 @@ def _read(path: Path) -> dict:
 def _constants(doc: dict, where: str) -> dict[str, Constant]:
     out = {}
     for name, spec in doc.get("constants", {}).items():
-        missing = [k for k in ("value", "unit", "name_zh", "name_en", "source", "status") if k not in spec]
+        missing = [k for k in ("value", "unit", "name_zh", "name_en", "source_zh", "source_en", "status")
+                   if not spec.get(k) and spec.get(k) != 0]
         if missing:
             raise AdviceDataError(f"{where}: constants.{name}: missing {', '.join(missing)}")
         if spec["status"] not in STATUSES:
             raise AdviceDataError(f"{where}: constants.{name}: status must be one of {', '.join(STATUSES)}")
         out[name] = Constant(name, float(spec["value"]), spec["unit"], spec["name_zh"], spec["name_en"],
-                             spec["source"], spec["status"])
+                             spec["source_zh"], spec["source_en"], spec["status"])
     return out
 
 

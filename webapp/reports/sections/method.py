@@ -16,7 +16,7 @@ _TEXT = {
            "limits": "局限：模型在模拟总体上训练（按公开汇总数据校准），除非用户以真实认定结果重新训练；"
                      "概率仅供参考。",
            "trained_on": {"simulated population": "模拟总体", "real outcomes": "真实认定结果"},
-           "criteria_sources": "各条件的出处与核实程度",
+           "criteria_sources": "各条件的出处与核实程度", "constant_value": "取值",
            "cohort_note": "百分位来自按公开汇总数据（均值、分档占比）拟合的分布，不是企业级数据；"
                           "每个指标的拟合方法与参数随 GiantStep 的对标数据一并记录。",
            "how": "建议如何排序、路线图如何推算",
@@ -28,7 +28,7 @@ _TEXT = {
            "limits": "Limits: the model is trained on a simulated population calibrated to published aggregates "
                      "until a user retrains it on real outcomes; read its probabilities as indications.",
            "trained_on": {},
-           "criteria_sources": "Where each criterion comes from, and how far it is verified",
+           "criteria_sources": "Where each criterion comes from, and how far it is verified", "constant_value": "Value",
            "cohort_note": "Fitted percentiles come from distributions fitted to published aggregates (means, bucket "
                           "shares), not firm-level data; GiantStep's cohort data record each metric's fit and "
                           "parameters.",
@@ -114,17 +114,35 @@ def _model(ctx: Ctx) -> list:
     return story + [ctx.p(text["limits"], "small")]
 
 
+_UNITS = {"zh": {"month": " 个月", "year": " 年", "count": " 项", "weight": ""},
+          "en": {"month": " months", "year": " years", "count": "", "weight": ""}}
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def constant_value(name: str, c: dict, lang: str) -> str:
+    """A planning constant's value in the reader's words: "24 个月" / "24 months", a ratio as a percent, and a
+    month of the year (a constant named ``*_month``) as that month: "5月" / "May"."""
+    value, unit = c["value"], c["unit"]
+    if unit == "ratio":
+        return f"{value * 100:g}%"
+    if unit == "month" and name.endswith("_month"):
+        return f"{value:g}月" if lang == "zh" else _MONTHS[int(value) - 1]
+    return f"{value:g}{_UNITS[lang].get(unit, ' ' + unit)}"
+
+
 def _planning(ctx: Ctx) -> list:
     w, basis = ctx.w, ctx.advice.get("basis", {})
     story = ctx.heading(_TEXT[ctx.lang]["how"])
     for key in ("ranking", "roadmap"):
         if basis.get(f"{key}_{ctx.lang}"):
             story.append(ctx.p(basis[f"{key}_{ctx.lang}"]))
-    rows = [[ctx.t(c), f"{c['value']:g} {c['unit']}", VERIFICATION[ctx.lang].get(c["status"], c["status"]),
-             ctx.p(c["source"], "cell_small")] for c in basis.get("constants", {}).values()]
+    rows = [[ctx.t(c), constant_value(name, c, ctx.lang), VERIFICATION[ctx.lang].get(c["status"], c["status"]),
+             ctx.p(c[f"source_{ctx.lang}"], "cell_small")] for name, c in basis.get("constants", {}).items()]
     if rows:
         story += [*ctx.heading(w["planning"]),
-                  table(ctx, [w["planning"], w["value"], w["verification"], w["source"]], rows, [26, 10, 12, 52])]
+                  table(ctx, [w["planning"], _TEXT[ctx.lang]["constant_value"], w["verification"], w["source"]], rows,
+                        [26, 10, 12, 52])]
     return story
 
 
