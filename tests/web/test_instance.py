@@ -166,3 +166,19 @@ def test_read_only_first_start_is_one_line(small_tmpfs):
     subprocess.run(["mount", "-o", "remount,ro", str(small_tmpfs)], check=True)
     line = _one_line(_serve(small_tmpfs / "instance"))
     assert "read-only" in line and "GIANTSTEP_INSTANCE_DIR" in line
+
+
+def test_job_queue_file_is_private_too(tmp_path):
+    """The embedded job queue (it names each job's owner and files) is 0600 like the database, and so are the
+    -wal and -shm files SQLite makes beside it; an older world-readable queue file is narrowed."""
+    folder = tmp_path / "instance"
+    create_app(instance_path=str(folder))  # the app's queue, as `giantstep serve` makes it
+    with sqlite3.connect(folder / "queue.sqlite") as conn:  # what Huey does: WAL files appear beside the file
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("CREATE TABLE IF NOT EXISTS t (x)")
+        assert [p.name for p in folder.iterdir() if p.name.startswith("queue.sqlite-")]
+        for path in folder.glob("queue.sqlite*"):
+            assert _mode(path) == 0o600, path.name
+    os.chmod(folder / "queue.sqlite", 0o644)
+    create_app(instance_path=str(folder))
+    assert _mode(folder / "queue.sqlite") == 0o600

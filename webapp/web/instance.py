@@ -60,7 +60,14 @@ def read_or_create_secret_key(folder: Path) -> str:
 def create_database_file(folder: Path) -> Path:
     """Create the embedded SQLite file empty with mode 0600 (SQLite gives its -wal and -shm files the same
     mode), or narrow an existing one's mode to 0600; return its path."""
-    path = ensure_folder(folder) / DATABASE_FILE
+    return private_file(ensure_folder(folder) / DATABASE_FILE)
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` empty with mode 0600, or narrow an existing file's mode to 0600; return it.
+
+    For SQLite files (the database, the job queue): SQLite gives their -wal and -shm files the same mode.
+    """
     try:
         if path.exists():
             if path.stat().st_mode & 0o077:

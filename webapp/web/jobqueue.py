@@ -25,6 +25,7 @@ from huey.consumer import Consumer
 
 from webapp.engine.defaults import StartupError
 from webapp.web import job_runner
+from webapp.web.instance import private_file
 
 TASK = "giantstep.batch_job"
 RECOVER = "giantstep.recover_jobs"
@@ -59,6 +60,7 @@ def make_huey(app: Flask) -> Huey:
         raise StartupError(f"JOB_QUEUE_URL: {url.split('://')[0]}:// is not supported; use redis://… or sqlite:///…")
     path = Path(url.removeprefix("sqlite:///")) if url else Path(app.instance_path) / "queue.sqlite"
     path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)  # mode 0600 like the database: jobs name their owners and files
     return SqliteHuey("giantstep", filename=str(path), results=False)
 
 
