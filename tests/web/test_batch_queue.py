@@ -208,3 +208,30 @@ def test_the_same_jobs_run_on_a_redis_queue(redis_url, tmp_path):
             db.engine.dispose()
     assert doc["status"] == "done" and (doc["rows_total"], doc["rows_failed"]) == (4, 1)
     assert not (Path(app.instance_path) / "queue.sqlite").exists()
+
+
+def test_serve_starts_a_new_consumer_when_its_consumer_dies(queued_app):
+    """kill -9 of the consumer `giantstep serve` forked: a new one takes over and runs the queued job."""
+    import psutil
+
+    spawned = jobqueue.spawn_consumer(queued_app)
+    try:
+        supervisor = psutil.Process(spawned.pid)
+        deadline = time.monotonic() + 30
+        while not supervisor.children():
+            assert time.monotonic() < deadline, "no consumer process"
+            time.sleep(0.1)
+        first = supervisor.children()[0]
+        first.kill()
+        first.wait(timeout=10)
+        client = queued_app.test_client()
+        register(client)
+        job = job_id_of(upload(client, firms_csv(4, bad=(1,))))
+        doc = wait_for(client, job, lambda d: d["status"] in ("done", "failed"))
+        assert doc["status"] == "done" and (doc["rows_total"], doc["rows_failed"]) == (4, 1)
+        (second,) = supervisor.children()
+        assert second.pid != first.pid
+    finally:
+        code = jobqueue.stop_spawned(spawned)
+    assert code == 0  # SIGINT passed on: a graceful stop of the new consumer
+    assert not psutil.pid_exists(second.pid) or second.status() == psutil.STATUS_ZOMBIE

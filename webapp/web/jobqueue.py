@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 import signal as signals_os
+import sys
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,13 +159,16 @@ class SpawnedConsumer:
 
 
 def spawn_consumer(app: Flask, workers: int | None = None) -> SpawnedConsumer | None:
-    """Fork a process that consumes the app's queue (what ``giantstep serve`` starts before its server).
+    """Fork a process that keeps a queue consumer running (what ``giantstep serve`` starts before its server).
 
-    It is forked from the process where the app is loaded (rule book, cohorts, model), so it starts at
-    once and shares those pages; a plain fork (not multiprocessing), so server processes forked later
-    inherit no bookkeeping of it and the streaming engine may start worker processes of its own. None when
-    jobs run in the request (immediate mode), ``JOB_QUEUE_WORKERS`` is 0 or the system cannot fork.
-    Stop it with :func:`stop_spawned`.
+    The forked process is a small supervisor: it forks the consumer, and forks a new one when the consumer
+    dies without being asked to stop (killed by the system for memory, a crash in a library), waiting a little
+    longer after each quick death (:data:`RESTART_DELAYS`); a job the dead consumer was running is taken up by
+    the heartbeat recovery. Both are forked from the process where the app is loaded (rule book, cohorts,
+    model), so they start at once and share those pages; plain forks (not multiprocessing), so server
+    processes forked later inherit no bookkeeping of them and the streaming engine may start worker processes
+    of its own. None when jobs run in the request (immediate mode), ``JOB_QUEUE_WORKERS`` is 0 or the system
+    cannot fork. Stop it with :func:`stop_spawned`.
     """
     queue = get_queue(app)
     workers = int(app.config.get("JOB_QUEUE_WORKERS", 1) if workers is None else workers)
@@ -171,14 +176,70 @@ def spawn_consumer(app: Flask, workers: int | None = None) -> SpawnedConsumer | 
         return None
     owner = os.getpid()
     pid = os.fork()
-    if pid == 0:  # the consumer process
+    if pid == 0:  # the supervisor process
         code = 1
         try:
-            _consume(app, workers)
-            code = 0
+            code = _supervise(app, workers)
         finally:
             os._exit(code)  # never return into the server's code
     return SpawnedConsumer(pid, owner)
+
+
+RESTART_DELAYS = (1.0, 2.0, 5.0, 15.0, 30.0)  # seconds before restarting a consumer that died, by deaths in a row
+STEADY_AFTER_S = 60.0  # a consumer that ran this long before dying starts the delays again from the first
+
+
+def _supervise(app: Flask, workers: int) -> int:
+    """Run the consumer in a child process until asked to stop; restart it when it dies on its own.
+
+    SIGINT is passed on (the consumer finishes or hands back its job); SIGTERM stops the consumer at once
+    (SIGKILL), so the supervisor itself never has to be killed. Returns the consumer's last exit status.
+    """
+    stopping: list[int] = []
+    child = 0
+
+    def forward(signum, _frame) -> None:
+        stopping.append(signum)
+        if child:
+            try:
+                os.kill(child, signals_os.SIGINT if signum == signals_os.SIGINT else signals_os.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    signals_os.signal(signals_os.SIGINT, forward)
+    signals_os.signal(signals_os.SIGTERM, forward)
+    signals_os.signal(signals_os.SIGHUP, signals_os.SIG_IGN)
+    deaths = 0
+    while True:
+        started = time.monotonic()
+        child = os.fork()
+        if child == 0:  # the consumer process
+            code = 1
+            try:
+                signals_os.signal(signals_os.SIGINT, signals_os.default_int_handler)
+                signals_os.signal(signals_os.SIGTERM, signals_os.SIG_DFL)
+                _consume(app, workers)
+                code = 0
+            except BaseException:  # the top of a forked process: say why it dies, then exit below
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        if stopping:  # asked to stop while forking: the new consumer has not been told
+            os.kill(child, signals_os.SIGINT if stopping[0] == signals_os.SIGINT else signals_os.SIGKILL)
+        _, status = os.waitpid(child, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if stopping:
+            return code if code >= 0 else 1
+        deaths = 0 if time.monotonic() - started >= STEADY_AFTER_S else deaths + 1
+        delay = RESTART_DELAYS[min(max(deaths - 1, 0), len(RESTART_DELAYS) - 1)]
+        how = f"signal {-code}" if code < 0 else f"exit status {code}"
+        print(f"GiantStep: the job consumer stopped on its own ({how}); starting a new one in {delay:g} s",
+              file=sys.stderr, flush=True)
+        deadline = time.monotonic() + delay
+        while not stopping and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if stopping:
+            return 0
 
 
 def _consume(app: Flask, workers: int) -> None:
