@@ -158,8 +158,7 @@ class Assessment:
 
     def cohort_ids(self, i: int, next_tier_id: str | None) -> list[str]:
         """little_giant, the firm's own region/province/city, the next tier's portrait and any asked for."""
-        row = self.profiles.iloc[i]
-        ids = cohorts_for(row["province"], row["city"], available=self.cohorts.ids)
+        ids = cohorts_for(self.profiles["province"].iat[i], self.profiles["city"].iat[i], available=self.cohorts.ids)
         wanted = [TIER_COHORTS.get(next_tier_id or ""), *self.extra_cohorts]
         return ids + [c for c in wanted if c and c in self.cohorts.ids and c not in ids]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,7 +11,7 @@ import pandas as pd
 
 from webapp.engine.cohorts.dimensions import dimension_scores
 from webapp.engine.cohorts.geography import cohort_membership, cohorts_for
-from webapp.engine.cohorts.metrics import METRICS, metric_values
+from webapp.engine.cohorts.metrics import METRIC_INPUTS, METRICS, metric_row, metric_values
 from webapp.engine.cohorts.store import Cohort, CohortSet
 
 
@@ -91,10 +93,14 @@ def benchmark(profiles: pd.DataFrame, cohorts: CohortSet, cohort_ids=None) -> Be
 def benchmarks_json(profile_row_metrics, cohorts: CohortSet, cohort_ids=None) -> dict:
     """One firm's benchmarks as JSON-ready dicts.
 
+    The same figures as :func:`benchmark` gives for that firm, worked out without frames: the firm's metrics
+    from its fields, one percentile per cohort metric, and the cohort figures that do not depend on the firm
+    from each cohort's cache (:attr:`Cohort.statistics`).
+
     Parameters
     ----------
-    profile_row_metrics : Mapping, pandas.Series or one-row pandas.DataFrame
-        The firm's canonical fields and/or metric values.
+    profile_row_metrics : Mapping, pandas.Series or pandas.DataFrame
+        The firm's canonical fields and/or metric values (of a frame, its first row).
     cohorts : CohortSet
     cohort_ids : list of str, optional
         Default: :func:`cohorts_for` the firm's province and city, among the loaded cohorts.
@@ -105,27 +111,40 @@ def benchmarks_json(profile_row_metrics, cohorts: CohortSet, cohort_ids=None) ->
         ``{cohort_id: {metric: {"value", "percentile", "cohort_mean", "cohort_median", "basis"}}}``;
         unknown numbers are None.
     """
-    frame = profile_row_metrics if isinstance(profile_row_metrics, pd.DataFrame) else \
-        pd.DataFrame([dict(profile_row_metrics)])
-    frame = frame.iloc[:1]
+    row = _first_row(profile_row_metrics)
     if cohort_ids is None:
-        row = frame.iloc[0]
         cohort_ids = cohorts_for(row.get("province"), row.get("city"), available=cohorts.ids)
-    result = benchmark(frame, cohorts, list(cohort_ids))
-    values = result.values.iloc[0]
+    values = metric_row(row)
     out = {}
     for cid in cohort_ids:
-        cohort, pct = cohorts[cid], result.percentiles[cid].iloc[0]
-        out[cid] = {m: _metric_json(cohort, m, values.get(m, np.nan), pct.get(m, np.nan)) for m in cohort.metrics}
+        cohort = cohorts[cid]
+        stats = cohort.statistics
+        out[cid] = {m: _metric_json(cohort, m, values.get(m, math.nan), stats[m]) for m in cohort.metrics}
     return out
 
 
-def _metric_json(cohort: Cohort, metric: str, value, percentile) -> dict:
-    """One metric of one cohort for one firm; ``cohort_mean`` is the published-comparable figure."""
-    published, statistic = cohort.published_mean(metric)
-    return {"value": _num(value), "percentile": _num(percentile), "cohort_mean": _sig(published),
-            "cohort_median": _sig(cohort.median(metric)), "cohort_mean_statistic": statistic,
-            "firm_mean": _sig(cohort.mean(metric)), "basis": cohort.basis_for(metric)}
+def _first_row(source) -> Mapping:
+    """The fields the benchmarks read of one firm: a mapping as given, else the first row of a frame."""
+    if isinstance(source, pd.DataFrame):
+        wanted = [c for c in (*METRIC_INPUTS, "province", "city") if c in source.columns]
+        return {c: source[c].iat[0] for c in wanted}
+    if isinstance(source, pd.Series):
+        return source.to_dict()
+    return source
+
+
+def _metric_json(cohort: Cohort, metric: str, value: float, stats: tuple) -> dict:
+    """One metric of one cohort for one firm; ``cohort_mean`` is the published-comparable figure.
+
+    The percentile is worked out only for the twelve ``METRICS`` (an imported cohort's other columns have a
+    distribution but no firm value).
+    """
+    published, statistic, median, mean = stats
+    known = metric in METRICS and not math.isnan(value)
+    percentile = _num(cohort.percentile(metric, np.array([value]))[0]) if known else None
+    return {"value": _num(value), "percentile": percentile, "cohort_mean": _sig(published),
+            "cohort_median": _sig(median), "cohort_mean_statistic": statistic,
+            "firm_mean": _sig(mean), "basis": cohort.basis_for(metric)}
 
 
 def _sig(x, digits: int = 6) -> float | None:

@@ -76,6 +76,8 @@ def dimension_coverage(percentiles: Mapping) -> dict[str, np.ndarray]:
 def dimensions_json(benchmarks: Mapping) -> dict:
     """Dimension scores for one firm from :func:`webapp.engine.cohorts.benchmark.benchmarks_json` output.
 
+    The scores are those of :func:`dimension_scores`, worked out with plain floats for the one firm.
+
     Returns
     -------
     dict
@@ -84,12 +86,14 @@ def dimensions_json(benchmarks: Mapping) -> dict:
     """
     out = {}
     for cid, metrics in benchmarks.items():
-        pct = {m: [np.nan if v["percentile"] is None else v["percentile"]] for m, v in metrics.items()}
-        scores, cover = dimension_scores(pct), dimension_coverage(pct)
-        out[cid] = {dim: {"score": None if np.isnan(scores[dim][0]) else float(scores[dim][0]),
-                          "n_metrics": int(cover[dim][0]),
-                          "metrics": [m for m in spec["metrics"] if m in metrics],
-                          "name_zh": spec["name_zh"], "name_en": spec["name_en"],
-                          "formula_zh": FORMULA_ZH, "formula_en": FORMULA_EN}
-                    for dim, spec in DIMENSIONS.items()}
+        out[cid] = {}
+        for dim, spec in DIMENSIONS.items():
+            present = [m for m in spec["metrics"] if m in metrics]
+            known = [p for p in (metrics[m]["percentile"] for m in present) if p is not None and p == p]
+            total = 0.0
+            for p in known:  # in metric order, as dimension_scores sums
+                total += p
+            out[cid][dim] = {"score": float(total / len(known)) if known else None, "n_metrics": len(known),
+                             "metrics": present, "name_zh": spec["name_zh"], "name_en": spec["name_en"],
+                             "formula_zh": FORMULA_ZH, "formula_en": FORMULA_EN}
     return out

@@ -5,6 +5,9 @@ Shares are fractions (0.454, not 45.4).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -28,6 +31,9 @@ METRIC_LABELS = {  # metric -> (zh, en)
     "rd_ratio": ("研发费用占营业收入比重", "R&D expense ratio"),
 }
 RATIO_METRICS = ("invention_share", "grant_rate", "invention_density")
+# The profile fields the metrics are computed from, and the metrics a caller may give directly.
+METRIC_INPUTS = (*COUNT_METRICS, "invention_applications", "invention_grants", "applications_last",
+                 "applications_prev2", "rd_expense", "revenue", *[m for m in METRICS if m not in COUNT_METRICS])
 
 
 def derive_metrics(profiles: pd.DataFrame) -> pd.DataFrame:
@@ -88,3 +94,50 @@ def metric_values(profiles: pd.DataFrame) -> pd.DataFrame:
             given = pd.to_numeric(profiles[m], errors="coerce").astype("float64")
             values[m] = values[m].fillna(given)
     return values
+
+
+def metric_row(profile: Mapping) -> dict[str, float]:
+    """One firm's metrics from a mapping of its fields: what :func:`metric_values` gives for that firm's row,
+    without building a frame (the single-firm path of :func:`webapp.engine.cohorts.benchmark.benchmarks_json`).
+
+    Parameters
+    ----------
+    profile : Mapping
+        Canonical field names and/or metric names to values (absent, None or NaN: unknown).
+
+    Returns
+    -------
+    dict[str, float]
+        ``METRICS`` in order; NaN where unknown or undefined.
+    """
+    def num(name):
+        return _number(profile[name]) if name in profile else math.nan
+
+    out = {m: num(m) for m in COUNT_METRICS}
+    out["invention_share"] = _ratio(num("invention_applications"), out["patent_applications"])
+    out["grant_rate"] = _ratio(num("invention_grants"), num("invention_applications"))
+    out["invention_density"] = _ratio(out["valid_inventions"] * 1000.0, out["employees"])
+    growth = _ratio(num("applications_last"), num("applications_prev2"))
+    out["application_cagr"] = (math.sqrt(growth) if growth >= 0 else math.nan) - 1.0
+    out["rd_ratio"] = _ratio(num("rd_expense"), num("revenue"))
+    for m in METRICS:
+        if m not in COUNT_METRICS and m in profile and math.isnan(out[m]):
+            out[m] = num(m)
+    return {m: out[m] for m in METRICS}
+
+
+def _ratio(num: float, den: float) -> float:
+    """num / den where den > 0, else NaN (as ``derive_metrics``)."""
+    return num / den if den > 0 else math.nan
+
+
+_PLAIN_NUMBERS = (float, np.float64, np.float32, np.int64, np.int32)
+
+
+def _number(value) -> float:
+    """A value as ``pd.to_numeric(errors="coerce")`` of its one-cell column gives it, as a float."""
+    if value is None:
+        return math.nan
+    if type(value) in _PLAIN_NUMBERS or (type(value) is int and -2**63 <= value < 2**63):
+        return float(value)
+    return float(pd.to_numeric(pd.Series([value]), errors="coerce").astype("float64").iloc[0])

@@ -4,6 +4,7 @@ rows. Nothing is read at import.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -59,11 +60,17 @@ class Cohort:
     bases: Mapping[str, dict] = field(repr=False)
     description: str = ""
 
-    @property
+    @functools.cached_property
     def metrics(self) -> tuple[str, ...]:
         """Metrics this cohort has, in ``METRICS`` order (imported extras last)."""
         known = [m for m in METRICS if m in self.distributions]
         return tuple(known + sorted(set(self.distributions) - set(known)))
+
+    @functools.cached_property
+    def statistics(self) -> dict[str, tuple[float, str, float, float]]:
+        """Per metric, what does not depend on any firm, worked out once: the published-comparable mean and
+        its statistic (:meth:`published_mean`), the median and the mean over firms."""
+        return {m: (*self.published_mean(m), self.median(m), self.mean(m)) for m in self.metrics}
 
     @property
     def basis(self) -> dict:
