@@ -89,17 +89,37 @@ class InformationCalibratedClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         """Calibrated probabilities, shape (n, 2): columns for not certified and certified."""
+        p = self.certified(X)
+        return np.column_stack([1.0 - p, p])
+
+    def certified(self, X) -> np.ndarray:
+        """Calibrated probability of certification per row of ``X`` (the second column of predict_proba).
+
+        Each row is mapped once: by its level's map, or by the global map where its level has none.
+        """
         check_is_fitted(self, "calibrators_")
         X = np.asarray(X, dtype=np.float64)
         score = self.estimator.decision_function(X)
-        p = self.global_.predict(score)
         level = self.level(X)
+        p = np.empty(len(score), dtype=np.float64)
+        rest = np.ones(len(score), dtype=bool)
         for k, calibrator in enumerate(self.calibrators_):
             inside = level == k
             if calibrator is not None and inside.any():
-                p[inside] = calibrator.predict(score[inside])
-        return np.column_stack([1.0 - p, p])
+                p[inside] = _isotonic(calibrator, score[inside])
+                rest &= ~inside
+        if rest.any():
+            p[rest] = _isotonic(self.global_, score[rest])
+        return p
 
     def predict(self, X):
         """1 where the calibrated probability is at least 0.5."""
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+
+def _isotonic(calibrator: IsotonicRegression, score: np.ndarray) -> np.ndarray:
+    """``calibrator.predict(score)`` for a 1-d float64 score, without its input checks (a few calls a request):
+    the same clip to the fitted range and the same interpolation function, so the same numbers."""
+    if calibrator.out_of_bounds != "clip" or not hasattr(calibrator, "f_"):
+        return calibrator.predict(score)
+    return np.asarray(calibrator.f_(np.clip(score, calibrator.X_min_, calibrator.X_max_)), dtype=np.float64)

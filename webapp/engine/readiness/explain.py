@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from webapp.engine.readiness.features import HOLDER_TITLES, column, complete_profiles, raw_directions
+from webapp.engine.readiness.train import openmp_threads
 from webapp.engine.rules.criteria import Judge
 from webapp.fields import FIELDS, REGISTRY
 
@@ -79,22 +80,6 @@ def _typical(name: str, value: float) -> float:
     return round(value, 1)
 
 
-def _targets_for(numbers, n: int, name: str, entry: dict) -> np.ndarray:
-    """Per-firm target. For a ratio field, the larger of the tier's typical ratio times the firm's own base
-    and the tier's typical level (a typical certified firm has both the intensity and the scale), capped
-    at the base where the field is part of it (R&D staff of staff, main-business of all revenue).
-    ``numbers(field)`` gives a field's values (float, NaN unknown) for the ``n`` firms."""
-    level = np.full(n, entry["value"])
-    if "ratio" not in entry:
-        return level
-    base = numbers(entry["base"])
-    raw = entry["ratio"] * base
-    scaled = np.maximum(np.ceil(raw - 1e-9) if FIELDS[name].integer else np.round(raw, 1), level)
-    if name in ("rd_staff", "main_revenue"):
-        scaled = np.minimum(scaled, base)
-    return np.where(np.isnan(base), level, scaled)
-
-
 def _json(name: str, value: float):
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
@@ -108,98 +93,150 @@ def _json(name: str, value: float):
     return round(float(value), 4)
 
 
-def _arrays(clean: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Every registry column of a complete clean frame as an array: floats, enum codes (int16), text objects."""
-    out = {}
-    for spec in REGISTRY:
-        col = clean[spec.name]
-        if spec.kind == "enum":
-            out[spec.name] = col.cat.codes.to_numpy()
-        elif spec.kind == "text":
-            out[spec.name] = col.to_numpy(dtype=object)
+class _Columns:
+    """Every registry field of a block of firms as arrays: ``numbers`` (float64, enum codes as floats, NaN
+    unknown: as :func:`~.features.column` reads them), ``codes`` of the enums (int16, -1 unknown) and ``texts``."""
+
+    def __init__(self, numbers: dict, codes: dict, texts: dict, n: int):
+        self.numbers, self.codes, self.texts, self.n = numbers, codes, texts, n
+
+    @classmethod
+    def of(cls, clean: pd.DataFrame) -> _Columns:
+        """The columns of a complete clean frame (:func:`~.features.complete_profiles`)."""
+        n = len(clean)
+        if n <= _FEW_ROWS:  # a row is one interleave; a column costs a Series each (91 of them)
+            rows = [clean.iloc[i].to_dict() for i in range(n)]
+            numbers, codes, texts = {}, {}, {}
+            for spec in REGISTRY:
+                values = [row[spec.name] for row in rows]
+                if spec.kind == "text":
+                    texts[spec.name] = np.empty(n, dtype=object)
+                    texts[spec.name][:] = values
+                elif spec.kind == "enum":
+                    codes[spec.name] = np.array([spec.choices.index(v) if isinstance(v, str) else -1 for v in values],
+                                                dtype=np.int16)
+                else:
+                    numbers[spec.name] = np.array([_float(v) for v in values], dtype=np.float64)
         else:
-            out[spec.name] = col.to_numpy(dtype=np.float64, na_value=np.nan)
-    return out
+            numbers, codes, texts = {}, {}, {}
+            for spec in REGISTRY:
+                col = clean[spec.name]
+                if spec.kind == "enum":
+                    codes[spec.name] = col.cat.codes.to_numpy().astype(np.int16)
+                elif spec.kind == "text":
+                    texts[spec.name] = col.to_numpy(dtype=object)
+                else:
+                    numbers[spec.name] = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        for name, values in codes.items():
+            numbers[name] = np.where(values < 0, np.nan, values.astype(np.float64))
+        return cls(numbers, codes, texts, n)
+
+    def take(self, rows: np.ndarray) -> _Columns:
+        """These firms' rows ``rows`` (copies)."""
+        def part(d):
+            return {name: values[rows] for name, values in d.items()}
+        return _Columns(part(self.numbers), part(self.codes), part(self.texts), len(rows))
+
+    def frame(self) -> pd.DataFrame:
+        """A clean frame (registry dtypes) of these columns, for the engine."""
+        cols = {}
+        for spec in REGISTRY:
+            cols[spec.name] = pd.Categorical.from_codes(self.codes[spec.name], categories=spec.choices) \
+                if spec.kind == "enum" else self.texts[spec.name] if spec.kind == "text" else self.numbers[spec.name]
+        return pd.DataFrame(cols, copy=False)
 
 
-def _frame(arrays: dict[str, np.ndarray]) -> pd.DataFrame:
-    """A clean frame (registry dtypes) from :func:`_arrays`-style columns."""
-    cols = {}
-    for spec in REGISTRY:
-        values = arrays[spec.name]
-        cols[spec.name] = pd.Categorical.from_codes(values, categories=spec.choices) if spec.kind == "enum" \
-            else values
-    return pd.DataFrame(cols, copy=False)
+_FEW_ROWS = 8
 
 
-def _moves(arrays: dict[str, np.ndarray], tiers, targets_of) -> tuple[dict, list]:
-    """Per tier, the candidate moves of every firm, and the distinct moves to predict.
-
-    Returns ``metas`` ({tier: (firm, field, current, target, move) arrays, in field then firm order}) and
-    ``moves``: one (field, firms, targets) per field, each pair (firm, target) once across tiers.
-    """
-    directions = raw_directions()
-    metas, per_field = {}, {}
-    floats: dict[str, np.ndarray] = {}
-
-    def numbers(name: str) -> np.ndarray:  # as features.column reads it: enum codes as floats, NaN unknown
-        if name not in floats:
-            values = arrays[name]
-            floats[name] = np.where(values < 0, np.nan, values.astype(np.float64)) \
-                if FIELDS[name].kind == "enum" else values
-        return floats[name]
-
-    for tier in tiers:
-        firms, names, currents, values = [], [], [], []
-        targets = targets_of(tier)
-        for name in DRIVER_FIELDS:
-            if name not in targets:
-                continue
-            current = numbers(name)
-            target = _targets_for(numbers, len(current), name, targets[name])
-            ahead = target > current if directions[name] >= 0 else target < current
-            movable = np.flatnonzero((np.isnan(current) | ahead) & ~np.isnan(target))
-            if len(movable):
-                firms.append(movable)
-                names += [name] * len(movable)
-                currents.append(current[movable])
-                values.append(target[movable])
-                per_field.setdefault(name, []).append((movable, target[movable]))
-        metas[tier] = (np.concatenate(firms) if firms else np.empty(0, dtype=np.intp), names,
-                       np.concatenate(currents) if currents else np.empty(0),
-                       np.concatenate(values) if values else np.empty(0))
-    moves = []
-    for name, parts in per_field.items():
-        pairs = np.column_stack([np.concatenate([f for f, _ in parts]).astype(np.float64),
-                                 np.concatenate([v for _, v in parts])])
-        unique = np.unique(pairs, axis=0)
-        moves.append((name, unique[:, 0].astype(np.intp), unique[:, 1]))
-    return metas, moves
+def _float(value) -> float:
+    return np.nan if value is None or value is pd.NA else float(value)
 
 
-def _moved_frame(arrays: dict[str, np.ndarray], n: int, moves: list) -> tuple[pd.DataFrame, dict]:
-    """The firms themselves (rows 0..n-1), then one row per move; and each move's row by (field, firm, target)."""
-    firms = np.concatenate([np.arange(n)] + [f for _, f, _ in moves])
-    out = {name: values[firms] for name, values in arrays.items()}
-    rows, start = {}, n
-    for name, movers, targets in moves:
-        seg = slice(start, start + len(movers))
-        col = out[name]
-        col[seg] = targets.astype(col.dtype) if FIELDS[name].kind == "enum" else targets
+class _Plan:
+    """The candidate moves of a model's tiers as arrays over (field, tier): which fields have a target for a
+    tier, its typical level, and for ratio fields the typical ratio and the base field it scales with."""
+
+    def __init__(self, model, tiers):
+        per_tier = []
+        for tier in tiers:
+            targets = dict(model.metadata.get("targets", {}).get(tier, {}))
+            targets.pop(HOLDER_TITLES.get(tier), None)  # holding the tier's own title is the outcome, not a lever
+            per_tier.append(targets)
+        self.fields = tuple(f for f in DRIVER_FIELDS if any(f in t for t in per_tier))
+        shape = (len(self.fields), len(per_tier))
+        self.has = np.zeros(shape, dtype=bool)
+        self.scaled = np.zeros(shape, dtype=bool)
+        self.level = np.full(shape, np.nan)
+        self.ratio = np.full(shape, np.nan)
+        self.bases: list[str] = []
+        self.base_of = np.zeros(shape, dtype=np.intp)
+        for i, name in enumerate(self.fields):
+            for j, targets in enumerate(per_tier):
+                entry = targets.get(name)
+                if entry is None:
+                    continue
+                self.has[i, j] = True
+                self.level[i, j] = entry["value"]
+                if "ratio" in entry:
+                    self.scaled[i, j] = True
+                    self.ratio[i, j] = entry["ratio"]
+                    if entry["base"] not in self.bases:
+                        self.bases.append(entry["base"])
+                    self.base_of[i, j] = self.bases.index(entry["base"])
+        directions = raw_directions()
+        self.up = np.array([directions[f] >= 0 for f in self.fields], dtype=bool)
+        self.integer = np.array([bool(FIELDS[f].integer) for f in self.fields], dtype=bool)
+        self.capped = np.array([f in ("rd_staff", "main_revenue") for f in self.fields], dtype=bool)
+
+    def targets(self, cols: _Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per firm, field and tier: current value (n, F), target (n, F, T) and whether it is a move (n, F, T).
+
+        A ratio field's target is the larger of the tier's typical ratio times the firm's own base and the
+        tier's typical level (a typical certified firm has both the intensity and the scale), capped at the
+        base where the field is part of it (R&D staff of staff, main-business of all revenue); the level
+        where the base is unknown. A move goes towards the target from a worse or unknown value."""
+        n = cols.n
+        current = np.column_stack([cols.numbers[f] for f in self.fields]) if self.fields else np.empty((n, 0))
+        level = np.broadcast_to(self.level, (n, *self.level.shape))
+        target = level
+        if self.bases:
+            base = np.column_stack([cols.numbers[b] for b in self.bases])[:, self.base_of]   # (n, F, T)
+            raw = self.ratio * base
+            scaled = np.maximum(np.where(self.integer[:, None], np.ceil(raw - 1e-9), np.round(raw, 1)), level)
+            scaled = np.where(self.capped[:, None], np.minimum(scaled, base), scaled)
+            target = np.where(self.scaled, np.where(np.isnan(base), level, scaled), level)
+        now = current[:, :, None]
+        with np.errstate(invalid="ignore"):
+            ahead = np.where(self.up[:, None], target > now, target < now)
+        movable = (np.isnan(now) | ahead) & ~np.isnan(target) & self.has
+        return current, target, movable
+
+
+def _moved(cols: _Columns, plan: _Plan, firm: np.ndarray, field: np.ndarray, target: np.ndarray) -> _Columns:
+    """The firms themselves (rows 0..n-1), then one row per distinct move (firm ``firm``, ``plan.fields[field]``
+    set to ``target``; a sub-count raises the class-1 IP total with it)."""
+    rows = np.concatenate([np.arange(cols.n), firm])
+    out = cols.take(rows)
+    for i in np.unique(field).tolist():
+        name = plan.fields[i]
+        at = cols.n + np.flatnonzero(field == i)
+        values = target[field == i]
+        out.numbers[name][at] = values
+        if name in out.codes:
+            out.codes[name][at] = values.astype(np.int16)
         if name in _SUBCOUNTS:  # a sub-count never exceeds the total
-            total = out["class1_ip"][seg]
-            out["class1_ip"][seg] = np.where(np.isnan(total), total, np.maximum(total, targets))
-        for j, (firm, target) in enumerate(zip(movers.tolist(), targets.tolist())):
-            rows[(name, firm, target)] = start + j
-        start += len(movers)
-    return _frame(out), rows
+            total = out.numbers["class1_ip"][at]
+            out.numbers["class1_ip"][at] = np.where(np.isnan(total), total, np.maximum(total, values))
+    return out
 
 
 def explain(model, clean: pd.DataFrame, tiers=None, k: int = 3) -> tuple[dict, dict]:
     """Probabilities and drivers of every firm for several tiers, from one prediction.
 
     The firms and all their moved copies (each distinct move once, whichever tiers ask for it) are judged
-    and predicted in one call of ``model.predict_proba``: one firm or a block of many.
+    in one call of the engine and predicted in one call of each tier's classifier: one firm or a block of
+    many. The features are built from arrays, never from a frame per copy.
 
     Parameters
     ----------
@@ -222,31 +259,38 @@ def explain(model, clean: pd.DataFrame, tiers=None, k: int = 3) -> tuple[dict, d
     unknown = [t for t in tiers if t not in model.pipelines]
     if unknown:
         raise KeyError(f"the readiness model has no tier {unknown[0]!r}; it has {list(model.tiers)}")
-    clean = complete_profiles(clean).reset_index(drop=True)
+    clean = complete_profiles(clean)
     n = len(clean)
     if n == 0:
         return {t: np.empty(0) for t in tiers}, {t: [] for t in tiers}
-
-    def targets_of(tier):
-        targets = dict(model.metadata.get("targets", {}).get(tier, {}))
-        targets.pop(HOLDER_TITLES.get(tier), None)  # holding the tier's own title is the outcome, not a lever
-        return targets
-
-    arrays = _arrays(clean)
-    metas, moves = _moves(arrays, tiers, targets_of)
-    frame, rows = _moved_frame(arrays, n, moves)
-    proba = model.predict_proba(frame, tiers=tiers)
+    cols = _Columns.of(clean)
+    plan = _Plan(model, tiers)
+    current, target, movable = plan.targets(cols)
+    # every candidate, tier by tier, then field by field in DRIVER_FIELDS order, then firm by firm
+    t_at, f_at, firm_at = np.nonzero(movable.transpose(2, 1, 0))
+    values = target[firm_at, f_at, t_at]
+    keys = np.column_stack([f_at, firm_at, values]) if len(values) else np.empty((0, 3))
+    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+    moved = _moved(cols, plan, unique[:, 1].astype(np.intp), unique[:, 0].astype(np.intp), unique[:, 2])
+    features = model.features
+    verdict = features.judge(moved.frame())
+    feats = features.assemble(moved.numbers, verdict, moved.n)
+    with openmp_threads():
+        proba = model.probabilities(feats, tiers)
     base = {t: proba[t][:n] for t in tiers}
     out = {t: [[] for _ in range(n)] for t in tiers}
-    for tier in tiers:
-        firm, names, current, target = metas[tier]
-        at = np.array([rows[key] for key in zip(names, firm.tolist(), target.tolist())], dtype=np.intp)
-        delta = proba[tier][at] - base[tier][firm] if len(at) else np.empty(0)
-        for j in np.lexsort((np.arange(len(firm)), -delta)):
-            i, name = int(firm[j]), names[j]
-            if delta[j] >= MIN_DELTA and len(out[tier][i]) < k:
-                out[tier][i].append({"field": name, "current": _json(name, current[j]),
-                                     "target": _json(name, target[j]), "delta": round(float(delta[j]), 4)})
+    inverse = inverse.reshape(-1)
+    for j, tier in enumerate(tiers):
+        mine = t_at == j
+        firm, field, at = firm_at[mine], f_at[mine], n + inverse[mine]
+        delta = proba[tier][at] - base[tier][firm]
+        keep = np.flatnonzero(delta >= MIN_DELTA)
+        for c in keep[np.lexsort((keep, -delta[keep]))].tolist():
+            i, name = int(firm[c]), plan.fields[field[c]]
+            if len(out[tier][i]) < k:
+                out[tier][i].append({"field": name, "current": _json(name, current[i, field[c]]),
+                                     "target": _json(name, target[i, field[c], j]),
+                                     "delta": round(float(delta[c]), 4)})
     return base, out
 
 

@@ -213,10 +213,28 @@ class ReadinessFeatures(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "feature_names_out_")
         judge = judge if judge is not None else self.judge(clean)
-        out = np.empty((len(clean), len(self.feature_names_out_)), dtype=np.float64)
-        cols = {}
+        return self.assemble({name: column(clean, name) for name in self.raw_fields_}, judge, len(clean))
+
+    def assemble(self, cols, judge, n: int) -> np.ndarray:
+        """Feature matrix from the input fields' values and the engine's verdict on the same ``n`` rows.
+
+        Parameters
+        ----------
+        cols : mapping of str to numpy.ndarray
+            Every field of ``raw_fields_`` as :func:`column` reads it (float64; enum codes; NaN unknown).
+        judge : Judge or an object with the same ``tiers``
+            Tier statuses and score ranges of the same rows, judged as new applications.
+        n : int
+            Rows.
+
+        Returns
+        -------
+        numpy.ndarray of float64, shape (n, n_features)
+        """
+        check_is_fitted(self, "feature_names_out_")
+        out = np.empty((n, len(self.feature_names_out_)), dtype=np.float64)
         for j, name in enumerate(self.raw_fields_):
-            cols[name] = out[:, j] = column(clean, name)
+            out[:, j] = cols[name]
         j = len(self.raw_fields_)
         for num, den, form in DERIVED.values():
             out[:, j] = _derive(cols[num], cols[den], form)

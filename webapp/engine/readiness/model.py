@@ -28,6 +28,13 @@ from webapp.engine.rules.criteria import Judge
 CHUNK_ROWS = 16_384   # rows per prediction chunk: the feature block stays in cache while every tree walks it
 
 
+def _certified(classifier, feats: np.ndarray) -> np.ndarray:
+    """Probability of certification from a tier's classifier (its own fast path when it has one)."""
+    if hasattr(classifier, "certified"):
+        return classifier.certified(feats)
+    return classifier.predict_proba(feats)[:, 1]
+
+
 def _workers() -> int:
     """Threads predicting chunks side by side (``GIANTSTEP_READINESS_WORKERS``, default: up to 2 cores)."""
     return max(1, int(os.environ.get("GIANTSTEP_READINESS_WORKERS", min(2, os.cpu_count() or 1))))
@@ -179,12 +186,25 @@ class ReadinessModel:
         """Predict rows ``start:stop`` into ``out`` (disjoint slices, so threads may share ``out``)."""
         part = _slice_tiers(verdict.tiers, start, stop)
         feats = self.features.features(clean.iloc[start:stop], _Verdict(part))
-        for t in wanted:
+        for t, p in self.probabilities(feats, wanted, gates).items():
+            out[t][start:stop] = p
+
+    def probabilities(self, feats: np.ndarray, tiers, gates: dict | None = None) -> dict[str, np.ndarray]:
+        """Probability per tier for every row of a feature matrix (:meth:`ReadinessFeatures.features`).
+
+        A tier gated by ``gate_not_met`` (``gates``, default from the metadata) gives its gated rows the floor
+        without walking the trees; each tier's classifier is called once, on the other rows.
+        """
+        if gates is None:
+            gates = {t: self.metadata.get("tiers", {}).get(t, {}).get("gate_not_met", False) for t in tiers}
+        out = {}
+        for t in tiers:
+            p = np.full(len(feats), P_FLOOR)
             rows = ~self.features.gated(feats, t) if gates[t] else slice(None)
-            if gates[t] and not rows.any():
-                continue
-            proba = self.pipelines[t]["classifier"].predict_proba(feats[rows])[:, 1]
-            out[t][start:stop][rows] = clip_probability(proba)
+            if not gates[t] or rows.any():
+                p[rows] = clip_probability(_certified(self.pipelines[t]["classifier"], feats[rows]))
+            out[t] = p
+        return out
 
     def drivers(self, clean: pd.DataFrame, tier_id: str, k: int = 3, *,
                 judge: Judge | None = None) -> list[list[dict]]:

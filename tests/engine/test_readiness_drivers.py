@@ -1,0 +1,147 @@
+"""Readiness drivers worked out in one call equal each move re-predicted on its own through the batch path."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from webapp.engine import defaults
+from webapp.engine.readiness.explain import DRIVER_FIELDS, MIN_DELTA, RATIO_FIELDS, explain
+from webapp.engine.readiness.features import HOLDER_TITLES, complete_profiles, raw_directions
+from webapp.engine.readiness.population.params import load_population_params
+from webapp.engine.readiness.population.simulate import simulate_population
+from webapp.engine.readiness.train import mask_profiles, openmp_threads
+from webapp.fields import FIELDS
+
+RULES = ("SME-2026", "SME-2022")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return defaults.load(defaults.model)
+
+
+@pytest.fixture(scope="module")
+def masked():
+    """Simulated firms with fields hidden as users leave them (full, quick check, random), per rule set."""
+    book = defaults.load(defaults.rule_book)
+    out = {}
+    for rules in RULES:
+        pop = simulate_population(300, seed=4242, rules=rules)
+        out[rules] = mask_profiles(pop.profiles, np.random.default_rng(9), load_population_params().masking,
+                                   quick=book.quick_fields).iloc[:24].reset_index(drop=True)
+    return out
+
+
+def _target(entry: dict, row: dict, name: str) -> float:
+    """The move's target for one firm, worked out on scalars from the rule in explain's docstring."""
+    level = entry["value"]
+    if "ratio" not in entry:
+        return level
+    base = row[entry["base"]]
+    if base is None or math.isnan(base):
+        return level
+    raw = entry["ratio"] * base
+    scaled = max(math.ceil(raw - 1e-9) if FIELDS[name].integer else float(np.round(raw, 1)), level)
+    return min(scaled, base) if name in ("rd_staff", "main_revenue") else scaled
+
+
+def _value(row: dict, name: str) -> float:
+    value = row[name]
+    if FIELDS[name].kind == "enum":
+        return math.nan if not isinstance(value, str) else float(FIELDS[name].choices.index(value))
+    return math.nan if value is None else float(value)
+
+
+def _brute_force(model, clean: pd.DataFrame, k: int = 3) -> dict:
+    """Drivers by moving every candidate field of every firm one copy at a time, predicted by the batch path."""
+    records = complete_profiles(clean).to_dict("records")
+    directions = raw_directions()
+    copies, candidates = [], []
+    for tier in model.tiers:
+        targets = dict(model.metadata["targets"][tier])
+        targets.pop(HOLDER_TITLES.get(tier), None)
+        for i, row in enumerate(records):
+            for name in DRIVER_FIELDS:
+                if name not in targets:
+                    continue
+                current, target = _value(row, name), _target(targets[name], row, name)
+                better = target > current if directions[name] >= 0 else target < current
+                if math.isnan(target) or not (math.isnan(current) or better):
+                    continue
+                copy = dict(row)
+                copy[name] = FIELDS[name].choices[int(target)] if FIELDS[name].kind == "enum" else target
+                if name in ("class1_ip_applied", "class1_ip_high_value") and not math.isnan(row["class1_ip"]):
+                    copy["class1_ip"] = max(row["class1_ip"], target)
+                candidates.append((tier, i, name, current, target, len(copies)))
+                copies.append(copy)
+    frame = complete_profiles(pd.DataFrame(records + copies))
+    proba = model.predict_proba(frame)
+    out = {t: [[] for _ in records] for t in model.tiers}
+    ranked = sorted(candidates, key=lambda c: -(proba[c[0]][len(records) + c[5]] - proba[c[0]][c[1]]))
+    for tier, i, name, current, target, at in ranked:  # a stable sort: ties keep field order
+        delta = proba[tier][len(records) + at] - proba[tier][i]
+        if delta >= MIN_DELTA and len(out[tier][i]) < k:
+            out[tier][i].append((name, current, target, round(float(delta), 4)))
+    return proba, out
+
+
+@pytest.mark.parametrize("rules", RULES)
+def test_drivers_equal_every_move_re_predicted_alone(shipped, masked, rules):
+    model = shipped.under(rules)
+    clean = masked[rules]
+    proba, expected = _brute_force(model, clean)
+    base, drivers = explain(model, clean)
+    found = 0
+    for tier in model.tiers:
+        np.testing.assert_array_equal(base[tier], proba[tier][:len(clean)])
+        for i in range(len(clean)):
+            got = [(d["field"], d["delta"]) for d in drivers[tier][i]]
+            assert got == [(name, delta) for name, _, _, delta in expected[tier][i]], (tier, i)
+            for d, (name, current, target, _) in zip(drivers[tier][i], expected[tier][i]):
+                spec = FIELDS[name]
+                if spec.kind == "enum":
+                    assert d["target"] == spec.choices[int(target)]
+                else:
+                    assert d["target"] == pytest.approx(target) and (d["current"] is None) == math.isnan(current)
+            found += len(got)
+    assert found > 20, "the firms should have drivers to compare"
+
+
+@pytest.mark.parametrize("rules", RULES)
+def test_one_firm_alone_equals_the_firm_in_a_block(shipped, masked, rules):
+    """A firm explained on its own (read row by row) gets what it gets in a block (read column by column)."""
+    model = shipped.under(rules)
+    clean = masked[rules]
+    base, drivers = explain(model, clean)
+    for i in range(0, len(clean), 5):
+        one_base, one = explain(model, clean.iloc[[i]])
+        for tier in model.tiers:
+            assert one_base[tier][0] == base[tier][i]
+            assert one[tier][0] == drivers[tier][i]
+
+
+def test_ratio_fields_name_their_base():
+    assert set(RATIO_FIELDS) <= set(DRIVER_FIELDS)
+
+
+@pytest.mark.parametrize("rules", RULES)
+def test_calibrated_probability_equals_sklearn_isotonic_predict(shipped, masked, rules):
+    """The calibrator's fast path maps each score exactly as ``IsotonicRegression.predict`` does."""
+    model = shipped.under(rules)
+    feats = model.features.features(complete_profiles(masked[rules]))
+    for tier in model.tiers:
+        clf = model.pipelines[tier]["classifier"]
+        with openmp_threads():
+            score = clf.estimator.decision_function(feats)
+            fast = clf.certified(feats)
+        level = clf.level(feats)
+        slow = clf.global_.predict(score)
+        for k, calibrator in enumerate(clf.calibrators_):
+            if calibrator is not None and (level == k).any():
+                slow[level == k] = calibrator.predict(score[level == k])
+        np.testing.assert_array_equal(fast, slow)
+        np.testing.assert_array_equal(clf.predict_proba(feats)[:, 1], slow)
