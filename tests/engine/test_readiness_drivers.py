@@ -11,9 +11,11 @@ import pytest
 from webapp.engine import defaults
 from webapp.engine.readiness.explain import DRIVER_FIELDS, MIN_DELTA, RATIO_FIELDS, explain
 from webapp.engine.readiness.features import HOLDER_TITLES, complete_profiles, raw_directions
+from webapp.engine.readiness.moves import SUBCOUNTS, Columns, MovedJudge
 from webapp.engine.readiness.population.params import load_population_params
 from webapp.engine.readiness.population.simulate import simulate_population
 from webapp.engine.readiness.train import mask_profiles, openmp_threads
+from webapp.engine.rules.criteria import Judge
 from webapp.fields import FIELDS
 
 RULES = ("SME-2026", "SME-2022")
@@ -145,3 +147,64 @@ def test_calibrated_probability_equals_sklearn_isotonic_predict(shipped, masked,
                 slow[level == k] = calibrator.predict(score[level == k])
         np.testing.assert_array_equal(fast, slow)
         np.testing.assert_array_equal(clf.predict_proba(feats)[:, 1], slow)
+
+
+@pytest.mark.parametrize("rules", RULES)
+def test_drivers_with_the_firms_verdict_equal_judging_everything_again(shipped, masked, rules):
+    """Given the firms' own verdict (as an assessment has it), the copies take the criteria no move changes
+    from it: the same probabilities and drivers, for a whole block and for firms inside a larger verdict."""
+    model = shipped.under(rules)
+    clean = complete_profiles(masked[rules])
+    verdict = Judge(clean, model.features.ruleset).run()
+    _same(explain(model, clean, judge=verdict), explain(model, clean))
+    part = clean.iloc[5:9]
+    _same(explain(model, part, judge=verdict, rows=np.arange(5, 9)), explain(model, part))
+    review = Judge(clean, model.features.ruleset, review=True).run()  # a re-review's verdict is not reused
+    _same(explain(model, clean, judge=review), explain(model, clean))
+
+
+def _same(a, b) -> bool:
+    (pa, da), (pb, db) = a, b
+    assert pa.keys() == pb.keys() and da == db
+    for tier in pa:
+        np.testing.assert_array_equal(pa[tier], pb[tier])
+    return True
+
+
+@pytest.mark.parametrize("rules", RULES)
+def test_moved_judge_equals_the_engine_on_every_copy(shipped, masked, rules):
+    """Each candidate field moved on every firm (unknown filled in, known raised or lowered): the verdict that
+    keeps the criteria reading no moved field equals the engine judging the copies from scratch."""
+    ruleset = shipped.under(rules).features.ruleset
+    clean = complete_profiles(masked[rules])
+    base = Judge(clean, ruleset).run()
+    cols = Columns.of(clean)
+    n = len(clean)
+    for name in DRIVER_FIELDS:
+        spec = FIELDS[name]
+        copy = cols.take(np.arange(n))
+        values = copy.numbers[name]
+        if spec.kind in ("enum", "bool"):
+            top = len(spec.choices) - 1 if spec.kind == "enum" else 1
+            new = np.where(np.isnan(values), top, top - np.nan_to_num(values))
+        else:
+            new = np.where(np.isnan(values), 3.0, np.where(np.arange(n) % 2, values * 3 + 2, values / 4))
+        copy.numbers[name] = new
+        if spec.kind == "enum":
+            copy.codes[name] = new.astype(np.int16)
+        moved = {name, "class1_ip"} if name in SUBCOUNTS else {name}
+        frame = copy.frame()
+        full = Judge(frame, ruleset).run()
+        kept = MovedJudge(frame, base, np.arange(n), frozenset(moved)).run()
+        assert kept.still, "some criteria read none of the moved fields"
+        for cid, res in full.criteria.items():
+            for part in ("status", "points_lo", "points_hi", "route", "via"):
+                a, b = getattr(res, part), getattr(kept.criteria[cid], part)
+                assert (a is None) == (b is None), (name, cid, part)
+                if a is not None:
+                    np.testing.assert_array_equal(a, b, err_msg=f"{name} {cid} {part}")
+        for tid, res in full.tiers.items():
+            np.testing.assert_array_equal(res.status, kept.tiers[tid].status, err_msg=f"{name} {tid}")
+            for part in ("score_lo", "score_hi"):
+                if getattr(res, part) is not None:
+                    np.testing.assert_array_equal(getattr(res, part), getattr(kept.tiers[tid], part))

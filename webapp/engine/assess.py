@@ -146,7 +146,9 @@ class Assessment:
         if block not in self._readiness:
             start = block * READINESS_BLOCK
             model = self.model.under(self.ruleset.sme.id)
-            self._readiness = {block: model.readiness_blocks(self.profiles.iloc[start:start + READINESS_BLOCK])}
+            stop = min(start + READINESS_BLOCK, len(self.profiles))
+            self._readiness = {block: model.readiness_blocks(self.profiles.iloc[start:stop], judge=self.judge,
+                                                             rows=np.arange(start, stop))}
         return _copy(self._readiness[block][i - block * READINESS_BLOCK])
 
     def readiness_frame(self) -> pd.DataFrame:

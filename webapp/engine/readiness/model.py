@@ -211,10 +211,12 @@ class ReadinessModel:
         """The fields that would raise the probability of ``tier_id`` most, per firm (see readiness_explain)."""
         return drivers(self, clean, tier_id, k=k, judge=judge)
 
-    def readiness_blocks(self, clean: pd.DataFrame, *, k: int = 3) -> list[dict]:
+    def readiness_blocks(self, clean: pd.DataFrame, *, k: int = 3, judge: Judge | None = None,
+                         rows: np.ndarray | None = None) -> list[dict]:
         """The readiness block of the assess contract (see :func:`readiness_json`) of every firm of ``clean``,
-        from one prediction of the firms and all their moved copies (:func:`~.explain.explain`)."""
-        probs, drivers = explain(self, clean, self.tiers, k=k)
+        from one prediction of the firms and all their moved copies (:func:`~.explain.explain`; ``judge``
+        and ``rows``: the firms' own verdict, as there)."""
+        probs, drivers = explain(self, clean, self.tiers, k=k, judge=judge, rows=rows)
         summary = self.summary()
         return [{**{t: {"probability": round(float(probs[t][i]), 4), "drivers": drivers[t][i]} for t in self.tiers},
                  "_model": dict(summary)} for i in range(len(clean))]
@@ -265,7 +267,8 @@ def readiness_json(model: ReadinessModel, clean: pd.DataFrame, *, judge: Judge |
     clean : pandas.DataFrame
         One clean profile (a frame of one row).
     judge : Judge, optional
-        The engine's verdict on that row (reused when judged under the model's rule set).
+        The engine's verdict on that row (its moved copies take the criteria no move changes from it, when
+        judged as a new application under the model's rule tables).
     rules : str, optional
         SME rule set of the assessment (default: the judge's, else the model's own): the model trained
         under it answers (:meth:`ReadinessModel.under`).
@@ -282,7 +285,7 @@ def readiness_json(model: ReadinessModel, clean: pd.DataFrame, *, judge: Judge |
     if len(clean) != 1:
         raise ValueError(f"readiness_json takes one firm, got {len(clean)} rows")
     model = model.under(rules or (judge.ruleset.sme.id if judge is not None else None))
-    return model.readiness_blocks(clean, k=k)[0]  # the firm is judged with its moved copies, in one call
+    return model.readiness_blocks(clean, k=k, judge=judge)[0]  # the firm's copies judged in one call
 
 
 def readiness_columns(model: ReadinessModel, clean: pd.DataFrame, *, judge: Judge | None = None,
