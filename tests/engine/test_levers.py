@@ -13,7 +13,7 @@ from webapp import fields, paths
 from webapp.engine.assess import assess
 from webapp.engine.rules.expressions import Evaluator, Interval, compile_expression
 from webapp.engine.rules.gaps import GapFinder
-from webapp.engine.rules.levers import LeverError, check_invertible
+from webapp.engine.rules.levers import SEARCH_LIMIT, LeverError, check_invertible, search_limit
 from webapp.engine.rules.rulebook import Metric, RuleTableError, load_rule_book
 
 
@@ -124,3 +124,20 @@ def test_solver_is_vectorised():
     revenue, rd = finder.env.point("revenue"), finder.env.point("rd_expense")
     expect = np.where(rd / np.where(revenue > 0, revenue, np.nan) < 0.05, 0.05 * revenue - rd, np.nan)
     np.testing.assert_allclose(amounts[1:], expect[1:], rtol=1e-12)
+
+
+def test_search_limit_in_closed_form_is_the_doubling_loop():
+    """The closed form gives, bit for bit, what doubling max(1, |current|) until 1e12 gives, rounding edges
+    of log2 included (just below and above every power-of-two fraction of the limit)."""
+    def doubling(current):
+        hi = np.maximum(1.0, np.abs(np.nan_to_num(current)))
+        while (hi < SEARCH_LIMIT).any():
+            hi = np.where(hi < SEARCH_LIMIT, hi * 2, hi)
+        return hi
+
+    rng = np.random.default_rng(8)
+    steps = SEARCH_LIMIT / 2.0 ** np.arange(0, 45)
+    current = np.concatenate([rng.standard_normal(20_000) * 10 ** rng.uniform(-6, 14, 20_000), steps,
+                              np.nextafter(steps, 0), np.nextafter(steps, np.inf), -steps,
+                              [0.0, -0.0, np.nan, 1e300, -1e300, 1e-300]])
+    np.testing.assert_array_equal(search_limit(current), doubling(current))

@@ -76,14 +76,46 @@ def _vectorised(frame, monkeypatch):
         return validate_profiles(frame, first_line=1)
 
 
+def _fast(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """The fast path's clean frame, after checking that its columns hold the frame's values (as the
+    vectorised path's columns hold its frame's)."""
+    answer = clean_single_row(frame)
+    if answer is None:
+        return None
+    clean, columns = answer
+    _check_columns(clean, columns)
+    return clean
+
+
+def _check_columns(clean: pd.DataFrame, columns: dict) -> None:
+    """One array per registry field with the clean frame's values: floats, enum codes, text objects."""
+    assert list(columns) == [spec.name for spec in REGISTRY]
+    for spec in REGISTRY:
+        values = columns[spec.name]
+        if spec.kind == "enum":
+            assert values.dtype == np.int16
+            np.testing.assert_array_equal(values, clean[spec.name].cat.codes.to_numpy())
+        elif spec.kind == "text":
+            assert values.dtype == object and values.tolist() == clean[spec.name].tolist()
+        else:
+            assert values.dtype == np.float64
+            np.testing.assert_array_equal(values, clean[spec.name].to_numpy(dtype=float, na_value=np.nan))
+
+
 def _compare(frame: pd.DataFrame, monkeypatch) -> tuple[int, int, int]:
     """Validate ``frame`` on the vectorised path, then each of its rows alone on the fast path; return
     (rows the fast path answered, rows without error, rows with errors)."""
     clean_v, errors_v = _vectorised(frame, monkeypatch)
+    with monkeypatch.context() as m:
+        m.setattr(inputs, "clean_single_row", lambda frame: None)
+        clean_c, errors_c, columns = inputs.validate_columns(frame, first_line=1)
+    pd.testing.assert_frame_equal(clean_c, clean_v)
+    pd.testing.assert_frame_equal(errors_c, errors_v)
+    _check_columns(clean_v, columns)
     bad_rows = set(errors_v["index"])
     answered = {}
     for i in range(len(frame)):
-        fast = clean_single_row(frame.iloc[[i]])
+        fast = _fast(frame.iloc[[i]])
         if i in bad_rows:
             assert fast is None, errors_v[errors_v["index"] == i][["field", "value"]].to_dict("records")
         elif fast is not None:
@@ -116,7 +148,7 @@ def test_fast_path_matches_on_typed_web_frames(monkeypatch):
         clean, errors = validate_profiles(frame, first_line=1)
         pd.testing.assert_frame_equal(clean, clean_v)
         pd.testing.assert_frame_equal(errors, errors_v)
-        fast = clean_single_row(frame)
+        fast = _fast(frame)
         if len(errors_v):
             assert fast is None
             continue

@@ -16,7 +16,7 @@ from webapp.engine.cohorts.benchmark import benchmark, benchmarks_json
 from webapp.engine.cohorts.dimensions import dimensions_json
 from webapp.engine.cohorts.geography import TIER_COHORTS, cohorts_for
 from webapp.engine.cohorts.store import CohortSet
-from webapp.engine.io.inputs import validate_profiles
+from webapp.engine.io.inputs import validate_columns
 from webapp.engine.readiness.model import ReadinessModel, readiness_columns
 from webapp.engine.rules import likely
 from webapp.engine.rules.criteria import MET, STATUS_NAMES, UNKNOWN, VIA_NAMES, Judge, status_names
@@ -275,8 +275,8 @@ def assess(profiles: pd.DataFrame, *, rules: str | None = None, as_of: dt.date |
     as_of = as_of or dt.date.today()
     book = rule_book or defaults.load(defaults.rule_book)
     ruleset = book.select(rules, as_of)
-    clean, errors = validate_profiles(profiles, first_line=first_line)
-    judge = Judge(clean, ruleset, review=mode == "review").run()
+    clean, errors, columns = validate_columns(profiles, first_line=first_line)
+    judge = Judge(clean, ruleset, review=mode == "review", columns=columns).run()
     tier = place_on_ladder(judge.tiers, ruleset)
     if cohorts is None or cohorts is True:
         cohorts = defaults.load(defaults.cohorts)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from webapp.engine.io.messages import error_frame, head
 from webapp.engine.io.parse import _is_numeric, non_text_cells, parse_enum, parse_floats, parse_text
 from webapp.engine.io.single_row import clean_single_row
 from webapp.fields import CROSS_RULES, FIELDS, NUMERIC_KINDS, REGISTRY, FieldSpec, header_aliases, header_key
@@ -29,7 +30,6 @@ _LO = np.array([-np.inf if spec.lo is None else spec.lo for spec in _FLOAT_SPECS
 _HI = np.array([np.inf if spec.hi is None else spec.hi for spec in _FLOAT_SPECS])
 _STACK_CELLS = 2_000_000  # string columns are parsed in stacks of about this many cells
 _TRAILING_NAME = re.compile(r"\[\s*([A-Za-z0-9_]+)\s*\]\s*$")
-_MAX_VALUE_CHARS = 100
 
 
 def normalise_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list]:
@@ -142,10 +142,34 @@ def validate_profiles(frame: pd.DataFrame, *, first_line: int = 2) -> tuple[pd.D
         (the offending raw value as str), ``message_zh`` and ``message_en``; sorted by row, then
         registry order. At most one error per cell.
     """
+    clean, errors, _ = validate_columns(frame, first_line=first_line)
+    return clean, errors
+
+
+def validate_columns(frame: pd.DataFrame, *, first_line: int = 2) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """:func:`validate_profiles`, with the clean values also as plain arrays, one per registry field.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        As for :func:`validate_profiles`.
+    first_line : int, default 2
+        As for :func:`validate_profiles`.
+
+    Returns
+    -------
+    clean, errors : pandas.DataFrame
+        What :func:`validate_profiles` returns.
+    columns : dict of str to numpy.ndarray
+        Per field, the values of its ``clean`` column in row order: float64 for the numeric and bool fields
+        (NaN unknown), int16 codes into the field's choices for an enum (-1 unknown), objects for text (None
+        unknown). What the judge reads (:class:`webapp.engine.rules.criteria.Judge`), without a pandas column
+        lookup per field; treat the arrays as read-only.
+    """
     n = len(frame)
-    clean = clean_single_row(frame) if n == 1 else None  # one valid firm (a web request): no pandas fixed cost
-    if clean is not None:
-        return clean, _assemble([], frame.index, first_line)
+    single = clean_single_row(frame) if n == 1 else None  # one valid firm (a web request): no pandas fixed cost
+    if single is not None:
+        return single[0], _assemble([], frame.index, first_line), single[1]
     positions: dict[str, int] = {}
     for position, column in enumerate(frame.columns):
         if isinstance(column, str) and column in FIELDS:
@@ -163,7 +187,15 @@ def validate_profiles(frame: pd.DataFrame, *, first_line: int = 2) -> tuple[pd.D
         if spec.name in others:
             clean.insert(loc, spec.name, pd.Series(others[spec.name], index=clean.index,
                                                    dtype="category" if spec.kind == "enum" else object))
-    return clean, _assemble(problems, frame.index, first_line)
+    arrays = {}
+    for spec in REGISTRY:
+        if spec.name in _FLOAT_ROW:
+            arrays[spec.name] = block[_FLOAT_ROW[spec.name]]
+        elif spec.kind == "enum":
+            arrays[spec.name] = np.asarray(clean[spec.name].cat.codes, dtype=np.int16)
+        else:
+            arrays[spec.name] = clean[spec.name].to_numpy(dtype=object)
+    return clean, _assemble(problems, frame.index, first_line), arrays
 
 
 # --- cells -----------------------------------------------------------------------------------------
@@ -270,13 +302,13 @@ def _block_errors(floats: _Floats, rows: np.ndarray, positions: np.ndarray, rule
         head_zh, head_en = _heads(str(name))
         chosen = rules == name
         zh[chosen], en[chosen] = head_zh[rows[chosen]], head_en[rows[chosen]]
-    return [_error_frame(positions, _FLOAT_NAMES[rows], rules, raw, zh, en)]
+    return [error_frame(positions, _FLOAT_NAMES[rows], rules, raw, zh, en)]
 
 
 @functools.cache
 def _heads(rule: str) -> tuple[np.ndarray, np.ndarray]:
     """Message starts ("label（name）rule text，收到 '") of every float field for one rule."""
-    heads = [_head(spec, rule) if _applies(spec, rule) else ("", "") for spec in _FLOAT_SPECS]
+    heads = [head(spec, rule) if _applies(spec, rule) else ("", "") for spec in _FLOAT_SPECS]
     return np.array([zh for zh, _ in heads], dtype=object), np.array([en for _, en in heads], dtype=object)
 
 
@@ -293,12 +325,12 @@ def _coerce_other(spec: FieldSpec, column: pd.Series | None, n: int):
         return np.full(n, None, dtype=object), []
     if spec.kind == "text":
         positions, raw = non_text_cells(column)  # a JSON list or object is not text
-        found = [_error_frame(positions, spec.name, "text", raw, *_head(spec, "text"))] if len(positions) else []
+        found = [error_frame(positions, spec.name, "text", raw, *head(spec, "text"))] if len(positions) else []
         return parse_text(column), found
     values, positions, raw = parse_enum(spec, column)
     if not len(positions):
         return values, []
-    return values, [_error_frame(positions, spec.name, "enum", raw, *_head(spec, "enum"))]
+    return values, [error_frame(positions, spec.name, "enum", raw, *head(spec, "enum"))]
 
 
 def _format_numbers(values: np.ndarray) -> np.ndarray:
@@ -310,51 +342,7 @@ def _format_numbers(values: np.ndarray) -> np.ndarray:
     return text
 
 
-# --- messages --------------------------------------------------------------------------------------
-
-
-def _bound_text(value: float, unit: str, lang: str) -> str:
-    """A bound with its unit: '0 万元', '0 (10k CNY)', '100%'."""
-    number = f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"  # 100,000,000, not 1e+08
-    if not unit or unit == "%":
-        return number + unit
-    return f"{number} {unit}" if lang == "zh" else f"{number} ({unit})"
-
-
-def _rule_text(spec: FieldSpec, rule: str) -> tuple[str, str]:
-    """What the cell should have been, in zh and en."""
-    if rule == "number":
-        return "应为数字", "expected a number"
-    if rule == "integer":
-        return "应为整数", "expected a whole number"
-    if rule == "min":
-        return (f"不能小于 {_bound_text(spec.lo, spec.unit_zh, 'zh')}",
-                f"must be at least {_bound_text(spec.lo, spec.unit_en, 'en')}")
-    if rule == "max":
-        return (f"不能大于 {_bound_text(spec.hi, spec.unit_zh, 'zh')}",
-                f"must be at most {_bound_text(spec.hi, spec.unit_en, 'en')}")
-    if rule == "text":
-        return "应为文字，不能是列表或对象", "expected text, not a list or an object"
-    if rule == "enum":
-        codes = ", ".join(spec.choices)
-        return f"取值无效，可选：{codes}（或对应的中文/英文名称）", f"expected one of {codes} (or their labels)"
-    return ("应为是/否（可填 true/false、是/否、yes/no、y/n、1/0、有/无）",
-            "expected yes/no (true/false, 是/否, yes/no, y/n, 1/0, 有/无)")
-
-
-def _head(spec: FieldSpec, rule: str) -> tuple[str, str]:
-    """Message start naming the field by label and canonical name, the rule, and "got '"."""
-    zh, en = _rule_text(spec, rule)
-    return f"{spec.label_zh}（{spec.name}）{zh}，收到 '", f"{spec.label_en} ({spec.name}): {en}, got '"
-
-
-def _error_frame(positions, fields, rules, raw, head_zh, head_en) -> pd.DataFrame:
-    """Error rows: message = head + quoted raw value (cut to a readable length)."""
-    value = pd.Series(raw, dtype=object).str.slice(0, _MAX_VALUE_CHARS).to_numpy(dtype=object)
-    return pd.DataFrame({
-        "pos": positions, "field": fields, "rule": rules, "value": value,
-        "message_zh": head_zh + value + "'", "message_en": head_en + value + "'",
-    })
+# --- errors ----------------------------------------------------------------------------------------
 
 
 def _cross_errors(block: np.ndarray) -> list:

@@ -31,7 +31,8 @@ from webapp.fields import CROSS_RULES, FIELDS, NUMERIC_KINDS, REGISTRY, FieldSpe
 
 _FLOAT_SPECS = tuple(spec for spec in REGISTRY if spec.kind in NUMERIC_KINDS or spec.kind == "bool")
 _FLOAT_FIELDS = [spec.name for spec in _FLOAT_SPECS]
-_OTHER_SPECS = tuple((loc, spec) for loc, spec in enumerate(REGISTRY) if spec not in _FLOAT_SPECS)
+_FLOAT_POSITION = {name: position for position, name in enumerate(_FLOAT_FIELDS)}
+_OTHER_SPECS = tuple(spec for spec in REGISTRY if spec not in _FLOAT_SPECS)
 _PLAIN = re.compile(_PLAIN_NUMBER)
 _GROUPS = re.compile(_GROUPED)
 _SEPARATORS = re.compile(_SEPARATOR)
@@ -43,8 +44,9 @@ class _Refuse(Exception):
     """The cell has a problem (or a type not read here): the vectorised path takes the row."""
 
 
-def clean_single_row(frame: pd.DataFrame) -> pd.DataFrame | None:
-    """The clean frame of a one-row ``frame`` whose every cell is valid, or None (see the module docstring).
+def clean_single_row(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray]] | None:
+    """The clean frame of a one-row ``frame`` whose every cell is valid, with its columns, or None (see the
+    module docstring).
 
     Parameters
     ----------
@@ -53,8 +55,10 @@ def clean_single_row(frame: pd.DataFrame) -> pd.DataFrame | None:
 
     Returns
     -------
-    pandas.DataFrame or None
-        What ``validate_profiles(frame)[0]`` returns when its errors are empty; None otherwise.
+    tuple or None
+        What ``validate_columns(frame)`` returns but the errors (empty): the clean frame and the same values
+        as one array per field (see :func:`webapp.engine.io.inputs.validate_columns`); None when a cell has a
+        problem.
     """
     positions: dict[str, int] = {}
     for position, column in enumerate(frame.columns):
@@ -64,23 +68,28 @@ def clean_single_row(frame: pd.DataFrame) -> pd.DataFrame | None:
     values = frame.iloc[0].tolist() if positions else []
     try:
         block = np.array([_float_cell(spec, values, dtypes, positions.get(spec.name)) for spec in _FLOAT_SPECS])
-        others = [(loc, spec, _other_cell(spec, values, dtypes, positions.get(spec.name)))
-                  for loc, spec in _OTHER_SPECS]
+        others = {spec.name: _other_cell(spec, values, dtypes, positions.get(spec.name)) for spec in _OTHER_SPECS}
     except _Refuse:
         return None
     floats = dict(zip(_FLOAT_FIELDS, block))
     for rule in CROSS_RULES:
         if floats[rule.lhs] > floats[rule.rhs]:
             return None
-    clean = pd.DataFrame(block[None, :], index=frame.index, columns=_FLOAT_FIELDS, copy=False)
-    for loc, spec, value in others:
-        if spec.kind == "enum":
-            column = pd.Series(pd.Categorical.from_codes([value], categories=list(spec.choices)),
-                               index=clean.index, dtype="category")
+    rows = block[:, None]  # one one-element array per float field, views of the block
+    columns: dict[str, np.ndarray] = {}
+    cells: dict[str, object] = {}
+    for spec in REGISTRY:
+        name = spec.name
+        if name in floats:
+            columns[name] = cells[name] = rows[_FLOAT_POSITION[name]]
+        elif spec.kind == "enum":
+            columns[name] = np.array([others[name]], dtype=np.int16)
+            cells[name] = pd.Categorical.from_codes([others[name]], dtype=_category_dtype(name))
         else:
-            column = pd.Series(np.array([value], dtype=object), index=clean.index, dtype=object)
-        clean.insert(loc, spec.name, column)
-    return clean
+            columns[name] = np.array([others[name]], dtype=object)
+            cells[name] = pd.Series(columns[name], index=frame.index, dtype=object, copy=False)
+    # one constructor call (the float cells become one block) instead of a column insert per field
+    return pd.DataFrame(cells, index=frame.index), columns
 
 
 def _float_cell(spec: FieldSpec, values: list, dtypes: list, position: int | None) -> float:
@@ -157,6 +166,12 @@ def _other_cell(spec: FieldSpec, values: list, dtypes: list, position: int | Non
             raise _Refuse
         return -1
     return code
+
+
+@functools.cache
+def _category_dtype(name: str) -> pd.CategoricalDtype:
+    """The dtype of an enum field's clean column (its choices, unordered), made once."""
+    return pd.CategoricalDtype(list(FIELDS[name].choices))
 
 
 @functools.cache

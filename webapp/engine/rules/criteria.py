@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,40 +38,62 @@ class TierResult:
     route: dict[int, np.ndarray]            # position of an any-of group in `requires` -> route index
 
 
-class FieldIntervals:
-    """Resolve field, metric and flag names to intervals for a clean profiles frame."""
+def _bounds(spec) -> tuple[float, float]:
+    """What a field can take when unknown: 0-1 for a yes/no, else its bounds (open where it has none)."""
+    if spec.kind == "bool":
+        return 0.0, 1.0
+    return (-np.inf if spec.lo is None else spec.lo), (np.inf if spec.hi is None else spec.hi)
 
-    def __init__(self, clean: pd.DataFrame, metrics: dict, *, review: bool = False):
+
+_BOUNDS = {spec.name: _bounds(spec) for spec in fields.REGISTRY if spec.kind != "enum"}
+
+
+class FieldIntervals:
+    """Resolve field, metric and flag names to intervals for a clean profiles frame.
+
+    ``columns`` (optional) holds the frame's values as one array per field, as
+    :func:`webapp.engine.io.inputs.validate_columns` gives them; a field it lacks is read from the frame.
+    """
+
+    def __init__(self, clean: pd.DataFrame, metrics: dict, *, review: bool = False,
+                 columns: Mapping[str, np.ndarray] | None = None):
         self.n = len(clean)
         self.clean = clean
         self.metrics = metrics
+        self.columns = columns or {}
         self.flags = {"review": float(bool(review))}
         self._cache: dict[str, Interval] = {}
         self._points: dict[str, np.ndarray] = {}
         enums = {}
         for spec in fields.REGISTRY:
             if spec.kind == "enum":
-                col = clean[spec.name]
-                codes = col.cat.codes.to_numpy() if isinstance(col.dtype, pd.CategoricalDtype) else \
-                    pd.Categorical(col, categories=spec.choices).codes
+                codes = self.columns.get(spec.name)
+                if codes is None:
+                    col = clean[spec.name]
+                    codes = col.cat.codes.to_numpy() if isinstance(col.dtype, pd.CategoricalDtype) else \
+                        pd.Categorical(col, categories=spec.choices).codes
                 enums[spec.name] = (np.asarray(codes, dtype=np.int16), spec.choices)
         self.evaluator = Evaluator(self.n, self.resolve, enums)
 
     def resolve(self, name: str) -> Interval:
         """Interval of a field (bounds where unknown), a derived metric or a flag."""
-        if name in self._cache:
-            return self._cache[name]
+        res = self._cache.get(name)
+        if res is not None:
+            return res
         if name in self.flags:
-            res = Interval.const(self.flags[name], self.n)
+            res = self.evaluator.const(self.flags[name])
         elif name in self.metrics:
             res = self.evaluator.evaluate(self.metrics[name].expr)
         else:
-            spec = fields.FIELDS[name]
-            vals = self.clean[name].to_numpy(dtype=float, na_value=np.nan)
-            lo_b = 0.0 if spec.kind == "bool" else (-np.inf if spec.lo is None else spec.lo)
-            hi_b = 1.0 if spec.kind == "bool" else (np.inf if spec.hi is None else spec.hi)
+            vals = self.columns.get(name)
+            if vals is None:
+                vals = self.clean[name].to_numpy(dtype=float, na_value=np.nan)
             unknown = np.isnan(vals)
-            res = Interval(np.where(unknown, lo_b, vals), np.where(unknown, hi_b, vals))
+            if unknown.any():
+                lo_b, hi_b = _BOUNDS[name]
+                res = Interval(np.where(unknown, lo_b, vals), np.where(unknown, hi_b, vals))
+            else:
+                res = Interval(vals, vals)
         self._cache[name] = res
         return res
 
@@ -82,11 +105,13 @@ class FieldIntervals:
 
 
 class Judge:
-    """Evaluate every criterion and tier of a rule set over a clean profiles frame."""
+    """Evaluate every criterion and tier of a rule set over a clean profiles frame (``columns``: see
+    :class:`FieldIntervals`)."""
 
-    def __init__(self, clean: pd.DataFrame, ruleset: RuleSet, *, review: bool = False):
+    def __init__(self, clean: pd.DataFrame, ruleset: RuleSet, *, review: bool = False,
+                 columns: Mapping[str, np.ndarray] | None = None):
         self.ruleset = ruleset
-        self.env = FieldIntervals(clean, ruleset.metrics, review=review)
+        self.env = FieldIntervals(clean, ruleset.metrics, review=review, columns=columns)
         self.n = len(clean)
         self.criteria: dict[str, CriterionResult] = {}
         self.tiers: dict[str, TierResult] = {}

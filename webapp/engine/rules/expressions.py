@@ -7,55 +7,37 @@ for a yes/no). A condition is then *met* when it holds at every point of the int
 of spec/assessment.md. Arithmetic follows interval arithmetic; enum fields are evaluated once per
 possible class, so an unknown class passes when every class passes.
 
-Comparisons tolerate floating-point rounding and nothing more: ``x >= t`` holds when
-``x >= t - 1e-9 * max(1, |t|)``. Doubles carry about 1e-16 relative error, so a ratio of two decimals that
-is 5% on paper (R&D 100.07 over revenue 2001.4 computes to 0.049999999999999996) and 0.049999999999 both
-reach 5%; but the tolerance stays below one yuan (1e-4 万元) for every amount threshold up to 10亿 (100000
-万元; the tables' largest is 80000), so total assets of 20000.0001 万元 fail ``total_assets <= 20000``.
+Comparisons tolerate floating-point rounding and nothing more (:mod:`webapp.engine.rules.intervals`, where
+the arithmetic lives).
 """
 
 from __future__ import annotations
 
 import ast
-import functools
 import itertools
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-REL_TOL = 1e-9  # see the module docstring: rounding noise, not one yuan
+from webapp.engine.rules.intervals import (
+    REL_TOL,
+    ExpressionError,
+    Interval,
+    _and,
+    _binop,
+    _compare,
+    _not,
+    _or,
+    _tol,
+    if_else,
+    status_codes,
+)
+
+__all__ = ["FUNCTIONS", "REL_TOL", "EnumValue", "Evaluator", "Expression", "ExpressionError", "Interval",
+           "compile_expression", "if_else", "status_codes"]
 
 FUNCTIONS = ("min", "max", "floor", "mean", "span")
-
-
-class ExpressionError(ValueError):
-    """A rule expression uses syntax or names outside the allowed subset."""
-
-
-@dataclass(frozen=True)
-class Interval:
-    """Per-firm value intervals; ``lo`` and ``hi`` are float64 arrays of equal length."""
-
-    lo: np.ndarray
-    hi: np.ndarray
-    scalar: float | None = None   # set for a constant, so comparisons with it stay scalar
-
-    @classmethod
-    def const(cls, value: float, n: int) -> Interval:
-        """A known constant for ``n`` firms."""
-        arr = np.full(n, float(value))
-        return cls(arr, arr, float(value))
-
-    @property
-    def known(self) -> np.ndarray:
-        """True where the interval is a single point."""
-        return self.lo == self.hi
-
-    def point(self) -> np.ndarray:
-        """The value where known, NaN where not."""
-        return np.where(self.known, self.lo, np.nan)
 
 
 @dataclass(frozen=True)
@@ -72,18 +54,22 @@ class Expression:
     text: str
     tree: ast.expr
     names: frozenset[str] = field(default_factory=frozenset)
+    _deps: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def enum_names(self, enums: Mapping) -> tuple[str, ...]:
+        """The names of the expression that are enum fields of ``enums``, sorted."""
+        return tuple(sorted(name for name in self.names if name in enums))
+
+    def enum_deps(self, enum_names: tuple[str, ...]) -> dict[int, tuple[str, ...]]:
+        """For every node of the tree (by id), the names among ``enum_names`` it depends on (worked out once)."""
+        deps = self._deps.get(enum_names)
+        if deps is None:
+            deps = self._deps[enum_names] = _enum_deps(self.tree, frozenset(enum_names))
+        return deps
 
     def atoms(self) -> list[ast.Compare]:
         """The comparisons inside the expression, in reading order (used for gaps)."""
         return [n for n in ast.walk(self.tree) if isinstance(n, ast.Compare)]
-
-
-def _tol(x: np.ndarray | float) -> np.ndarray | float:
-    if isinstance(x, float | int):
-        return REL_TOL * max(1.0, abs(x)) if math.isfinite(x) else 0.0
-    x = np.asarray(x, dtype=float)
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isfinite(x), REL_TOL * np.maximum(1.0, np.abs(x)), 0.0)
 
 
 def compile_expression(text: str, *, allowed_names: Callable[[str], bool] | None = None) -> Expression:
@@ -126,110 +112,8 @@ _ALLOWED_NODES = (
 )
 
 
-# ---------------------------------------------------------------------------- interval arithmetic
-
-
-def _clean(lo: np.ndarray, hi: np.ndarray) -> Interval:
-    lo = np.where(np.isnan(lo), -np.inf, lo)
-    hi = np.where(np.isnan(hi), np.inf, hi)
-    return Interval(lo, hi)
-
-
-def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Endpoint quotient with x/0 = sign(x)*inf and 0/0 = 0; inf/inf stays NaN (ignored later); a quotient beyond
-    the float range (a tiny denominator such as 1e-301) is +-inf."""
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        q = a / b
-    zero_b = b == 0
-    with np.errstate(invalid="ignore"):
-        q = np.where(zero_b, np.sign(a) * np.inf, q)
-    q = np.where(zero_b & (a == 0), 0.0, q)
-    return q
-
-
-def _hull(cands: list[np.ndarray]) -> Interval:
-    stack = np.vstack(cands)
-    with np.errstate(invalid="ignore"):
-        lo = np.fmin.reduce(stack, axis=0)
-        hi = np.fmax.reduce(stack, axis=0)
-    return _clean(lo, hi)
-
-
-def _binop(op: ast.operator, a: Interval, b: Interval) -> Interval:
-    if isinstance(op, ast.Add):
-        with np.errstate(invalid="ignore"):
-            return _clean(a.lo + b.lo, a.hi + b.hi)
-    if isinstance(op, ast.Sub):
-        with np.errstate(invalid="ignore"):
-            return _clean(a.lo - b.hi, a.hi - b.lo)
-    if isinstance(op, ast.Mult):
-        with np.errstate(invalid="ignore"):
-            c = [a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi]
-        c = [np.where(np.isnan(x), 0.0, x) for x in c]  # 0 * inf counts as 0
-        return _hull(c)
-    if isinstance(op, ast.Div):
-        out = _hull([_div(a.lo, b.lo), _div(a.lo, b.hi), _div(a.hi, b.lo), _div(a.hi, b.hi)])
-        # A denominator that may be negative and reach 0 (an unknown net asset figure, min(d, 0)) can make the
-        # quotient any number: the endpoints' quotients alone would understate it.
-        straddles = (b.lo < 0) & (b.hi >= 0) & ~((a.lo == 0) & (a.hi == 0))
-        if np.any(straddles):
-            out = Interval(np.where(straddles, -np.inf, out.lo), np.where(straddles, np.inf, out.hi))
-        return out
-    if isinstance(op, ast.Pow):
-        # Only a known, positive exponent on a non-negative base occurs (growth rates).
-        p = b.lo
-        with np.errstate(invalid="ignore"):
-            return _clean(np.maximum(a.lo, 0.0) ** p, np.maximum(a.hi, 0.0) ** p)
-    raise ExpressionError(f"operator {type(op).__name__} not supported")
-
-
-def _compare(op: ast.cmpop, a: Interval, b: Interval) -> Interval:
-    if b.scalar is not None and not isinstance(op, ast.Eq | ast.NotEq):
-        t = b.scalar
-        b = Interval(t, t)  # numpy broadcasts the scalar; its tolerance is computed once
-    if isinstance(op, ast.GtE):
-        lo, hi = a.lo >= b.hi - _tol(b.hi), a.hi >= b.lo - _tol(b.lo)
-    elif isinstance(op, ast.Gt):
-        lo, hi = a.lo > b.hi + _tol(b.hi), a.hi > b.lo + _tol(b.lo)
-    elif isinstance(op, ast.LtE):
-        lo, hi = a.hi <= b.lo + _tol(b.lo), a.lo <= b.hi + _tol(b.hi)
-    elif isinstance(op, ast.Lt):
-        lo, hi = a.hi < b.lo - _tol(b.lo), a.lo < b.hi - _tol(b.hi)
-    elif isinstance(op, ast.Eq | ast.NotEq):
-        with np.errstate(invalid="ignore"):  # inf - inf: equal infinities are caught by the == test
-            point = a.known & b.known & ((a.lo == b.lo) | (np.abs(a.lo - b.lo) <= _tol(b.lo)))
-        overlap = (a.lo <= b.hi + _tol(b.hi)) & (b.lo <= a.hi + _tol(a.hi))
-        lo, hi = point, overlap
-        if isinstance(op, ast.NotEq):
-            lo, hi = ~overlap, ~point
-    else:
-        raise ExpressionError(f"comparison {type(op).__name__} not supported on numbers")
-    return Interval(lo.astype(float), hi.astype(float))
-
-
-def _and(parts: list[Interval]) -> Interval:
-    return Interval(functools.reduce(np.minimum, [p.lo for p in parts]),
-                    functools.reduce(np.minimum, [p.hi for p in parts]))
-
-
-def _or(parts: list[Interval]) -> Interval:
-    return Interval(functools.reduce(np.maximum, [p.lo for p in parts]),
-                    functools.reduce(np.maximum, [p.hi for p in parts]))
-
-
-def _not(a: Interval) -> Interval:
-    return Interval(1.0 - a.hi, 1.0 - a.lo)
-
-
-def if_else(cond: Interval, yes: Interval, no: Interval) -> Interval:
-    """``yes`` where the condition surely holds, ``no`` where it surely fails, their hull otherwise."""
-    sure, never = cond.lo >= 1, cond.hi <= 0
-    lo = np.where(sure, yes.lo, np.where(never, no.lo, np.minimum(yes.lo, no.lo)))
-    hi = np.where(sure, yes.hi, np.where(never, no.hi, np.maximum(yes.hi, no.hi)))
-    return Interval(lo, hi)
-
-
 # ---------------------------------------------------------------------------- evaluation
+
 
 
 class Evaluator:
@@ -244,76 +128,107 @@ class Evaluator:
         self.n = n
         self._resolve = resolve
         self.enums = enums
+        self._consts: dict[float, Interval] = {}
+        self._combos: dict[tuple[str, ...], list] = {}
+
+    def const(self, value: float) -> Interval:
+        """A known constant for every firm; one read-only interval per value, shared by every use."""
+        value = float(value)
+        out = self._consts.get(value)
+        if out is None:
+            arr = np.full(self.n, value)
+            arr.flags.writeable = False
+            out = self._consts[value] = Interval(arr, arr, value)
+        return out
 
     def evaluate(self, expr: Expression) -> Interval:
         """Evaluate ``expr`` exactly over every class of the unknown enum fields it names."""
-        enum_names = sorted(name for name in expr.names if name in self.enums)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return self._evaluate(expr)
+
+    def _evaluate(self, expr: Expression) -> Interval:
+        enum_names = expr.enum_names(self.enums)
         if not enum_names:
             return self._eval(expr.tree, {})
-        choices = [self.enums[name][1] for name in enum_names]
-        codes = [self.enums[name][0] for name in enum_names]
+        combos = self._combinations(enum_names)
+        memo = (expr.enum_deps(enum_names), {})
+        if len(combos) == 1 and combos[0][1] is None:  # every firm holds the one class: no hull to take
+            res = self._eval(expr.tree, combos[0][0], memo)
+            return Interval(res.lo, res.hi)
         lo = np.full(self.n, np.inf)
         hi = np.full(self.n, -np.inf)
-        # Only the classes some firm may hold: every class where one is unknown, else the classes present
-        # (a single firm with known classes is evaluated once, not once per combination).
-        present = [range(len(c)) if (code < 0).any() else np.unique(code).tolist()
-                   for c, code in zip(choices, codes)]
-        # A sub-expression is evaluated once per combination of the enum fields it names, not per combination
-        # of all of them: the grades of two independent declared fields cost 5 + 5 walks, not 5 x 5.
-        memo = (_enum_deps(expr.tree, frozenset(enum_names)), {})
-        for combo in itertools.product(*present):
-            fixed = {name: EnumValue(choices[i][k]) for i, (name, k) in enumerate(zip(enum_names, combo))}
+        for fixed, consistent in combos:
             res = self._eval(expr.tree, fixed, memo)
-            consistent = np.ones(self.n, dtype=bool)
-            for code, k in zip(codes, combo):
-                consistent &= (code == k) | (code < 0)
             lo = np.where(consistent, np.minimum(lo, res.lo), lo)
             hi = np.where(consistent, np.maximum(hi, res.hi), hi)
         return Interval(lo, hi)
 
+    def _combinations(self, enum_names: tuple[str, ...]) -> list[tuple[dict, np.ndarray | None]]:
+        """Each combination of classes some firm may hold of ``enum_names``, with the firms it is consistent
+        with (None when that is every firm), worked out once per evaluator and set of names."""
+        found = self._combos.get(enum_names)
+        if found is not None:
+            return found
+        choices = [self.enums[name][1] for name in enum_names]
+        codes = [self.enums[name][0] for name in enum_names]
+        # Only the classes some firm may hold: every class where one is unknown, else the classes present
+        # (a single firm with known classes is evaluated once, not once per combination).
+        present = [range(len(c)) if (code < 0).any() else np.unique(code).tolist()
+                   for c, code in zip(choices, codes)]
+        found = []
+        for combo in itertools.product(*present):
+            fixed = {name: EnumValue(choices[i][k]) for i, (name, k) in enumerate(zip(enum_names, combo))}
+            consistent = np.ones(self.n, dtype=bool)
+            for code, k in zip(codes, combo):
+                consistent &= (code == k) | (code < 0)
+            found.append((fixed, consistent))
+        if len(found) == 1 and found[0][1].all():
+            found = [(found[0][0], None)]
+        self._combos[enum_names] = found
+        return found
+
     def _eval(self, node: ast.expr, fixed: dict[str, EnumValue], memo: tuple[dict, dict] | None = None):
         if memo is None:
-            return self._eval_node(node, fixed, None)
+            return _NODES[type(node)](self, node, fixed, None)
         deps, done = memo
         key = (id(node), *[fixed[name].value for name in deps[id(node)]])
         if key not in done:
-            done[key] = self._eval_node(node, fixed, memo)
+            done[key] = _NODES[type(node)](self, node, fixed, memo)
         return done[key]
 
-    def _eval_node(self, node: ast.expr, fixed: dict[str, EnumValue], memo):  # noqa: C901 - a dispatch table
-        n = self.n
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, str):
-                return EnumValue(node.value)
-            if isinstance(node.value, bool | int | float):
-                return Interval.const(float(node.value), n)
-            raise ExpressionError(f"constant {node.value!r} not supported")
-        if isinstance(node, ast.Name):
-            if node.id in fixed:
-                return fixed[node.id]
-            return self._resolve(node.id)
-        if isinstance(node, ast.Tuple | ast.List):
-            return tuple(self._eval(e, fixed, memo) for e in node.elts)
-        if isinstance(node, ast.BinOp):
-            return _binop(node.op, self._eval(node.left, fixed, memo), self._eval(node.right, fixed, memo))
-        if isinstance(node, ast.UnaryOp):
-            a = self._eval(node.operand, fixed, memo)
-            if isinstance(node.op, ast.Not):
-                return _not(a)
-            if isinstance(node.op, ast.USub):
-                return Interval(-a.hi, -a.lo)
-            return a
-        if isinstance(node, ast.BoolOp):
-            parts = [self._eval(v, fixed, memo) for v in node.values]
-            return _and(parts) if isinstance(node.op, ast.And) else _or(parts)
-        if isinstance(node, ast.Compare):
-            return self._eval_compare(node, fixed, memo)
-        if isinstance(node, ast.IfExp):
-            return if_else(self._eval(node.test, fixed, memo), self._eval(node.body, fixed, memo),
-                           self._eval(node.orelse, fixed, memo))
-        if isinstance(node, ast.Call):
-            return self._eval_call(node, fixed, memo)
-        raise ExpressionError(f"{type(node).__name__} not supported")
+    def _eval_constant(self, node: ast.Constant, fixed, memo):
+        if isinstance(node.value, str):
+            return EnumValue(node.value)
+        if isinstance(node.value, bool | int | float):
+            return self.const(node.value)
+        raise ExpressionError(f"constant {node.value!r} not supported")
+
+    def _eval_name(self, node: ast.Name, fixed, memo):
+        if node.id in fixed:
+            return fixed[node.id]
+        return self._resolve(node.id)
+
+    def _eval_sequence(self, node: ast.Tuple | ast.List, fixed, memo):
+        return tuple(self._eval(e, fixed, memo) for e in node.elts)
+
+    def _eval_binop(self, node: ast.BinOp, fixed, memo):
+        return _binop(node.op, self._eval(node.left, fixed, memo), self._eval(node.right, fixed, memo))
+
+    def _eval_unary(self, node: ast.UnaryOp, fixed, memo):
+        a = self._eval(node.operand, fixed, memo)
+        if isinstance(node.op, ast.Not):
+            return _not(a)
+        if isinstance(node.op, ast.USub):
+            return Interval(-a.hi, -a.lo)
+        return a
+
+    def _eval_boolop(self, node: ast.BoolOp, fixed, memo):
+        parts = [self._eval(v, fixed, memo) for v in node.values]
+        return _and(parts) if isinstance(node.op, ast.And) else _or(parts)
+
+    def _eval_ifexp(self, node: ast.IfExp, fixed, memo):
+        return if_else(self._eval(node.test, fixed, memo), self._eval(node.body, fixed, memo),
+                       self._eval(node.orelse, fixed, memo))
 
     def _eval_compare(self, node: ast.Compare, fixed, memo) -> Interval:
         parts = []
@@ -321,7 +236,7 @@ class Evaluator:
         for op, comp in zip(node.ops, node.comparators):
             right = self._eval(comp, fixed, memo)
             if isinstance(left, EnumValue) or isinstance(right, tuple | EnumValue):
-                parts.append(_compare_enum(op, left, right, self.n))
+                parts.append(self.const(1.0 if _enum_hit(op, left, right) else 0.0))
             else:
                 parts.append(_compare(op, left, right))
             left = right
@@ -343,22 +258,39 @@ class Evaluator:
         total = args[0]
         for a in args[1:]:
             total = _binop(ast.Add(), total, a)
-        return _binop(ast.Div(), total, Interval.const(len(args), self.n))
+        return _binop(ast.Div(), total, self.const(len(args)))
+
+    def _eval_other(self, node, fixed, memo):
+        raise ExpressionError(f"{type(node).__name__} not supported")
 
 
-def _compare_enum(op, left, right, n: int) -> Interval:
+class _NodeTable(dict):
+    """Evaluator method by node type; a type it does not know gets the method that refuses it."""
+
+    def __missing__(self, kind):
+        return Evaluator._eval_other
+
+
+_NODES = _NodeTable({
+    ast.Constant: Evaluator._eval_constant, ast.Name: Evaluator._eval_name, ast.Tuple: Evaluator._eval_sequence,
+    ast.List: Evaluator._eval_sequence, ast.BinOp: Evaluator._eval_binop, ast.UnaryOp: Evaluator._eval_unary,
+    ast.BoolOp: Evaluator._eval_boolop, ast.Compare: Evaluator._eval_compare, ast.IfExp: Evaluator._eval_ifexp,
+    ast.Call: Evaluator._eval_call,
+})
+
+
+def _enum_hit(op, left, right) -> bool:
+    """Whether an enum class compares true with a class name or a tuple of them."""
     if not isinstance(left, EnumValue):
         raise ExpressionError("an enum must stand on the left of a comparison with a class name")
     if isinstance(op, ast.In | ast.NotIn):
         values = {v.value for v in right}
         hit = left.value in values
-        hit = hit if isinstance(op, ast.In) else not hit
-    elif isinstance(op, ast.Eq | ast.NotEq):
+        return hit if isinstance(op, ast.In) else not hit
+    if isinstance(op, ast.Eq | ast.NotEq):
         hit = left.value == right.value
-        hit = hit if isinstance(op, ast.Eq) else not hit
-    else:
-        raise ExpressionError("enums compare only with ==, != and in")
-    return Interval.const(1.0 if hit else 0.0, n)
+        return hit if isinstance(op, ast.Eq) else not hit
+    raise ExpressionError("enums compare only with ==, != and in")
 
 
 def _enum_deps(tree: ast.expr, enum_names: frozenset[str]) -> dict[int, tuple[str, ...]]:
@@ -375,8 +307,4 @@ def _enum_deps(tree: ast.expr, enum_names: frozenset[str]) -> dict[int, tuple[st
     walk(tree)
     return out
 
-
-def status_codes(result: Interval) -> np.ndarray:
-    """Map a boolean interval to status codes: 1 met, 0 not met, -1 unknown."""
-    return np.where(result.lo >= 1, 1, np.where(result.hi <= 0, 0, -1)).astype(np.int8)
 

@@ -60,8 +60,11 @@ class GapFinder:
                             else np.isnan(self.env.point(name)))
 
     def _node(self, node: ast.expr) -> tuple[str, frozenset[str]]:
-        """The text of a condition and the names in it."""
-        return self._cached("node", node, lambda: (ast.unparse(node), _names(node)))
+        """The text of a condition and the names in it (worked out once per node of the rule tables: kept on it)."""
+        info = getattr(node, "_gap_text", None)
+        if info is None:
+            info = node._gap_text = (ast.unparse(node), _names(node))
+        return info
 
     # -- atoms
     def _status(self, node: ast.expr) -> np.ndarray:

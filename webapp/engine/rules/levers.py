@@ -144,8 +144,16 @@ class LeverSolver:
 
 
 def search_limit(current: np.ndarray) -> np.ndarray:
-    """The largest rise looked for: ``max(1, |current|)`` doubled until it reaches 1e12."""
+    """The largest rise looked for: ``max(1, |current|)`` doubled until it reaches 1e12.
+
+    In closed form: ``m * 2**k`` for the smallest ``k >= 0`` that reaches the limit (doubling is exact, so
+    this is the loop's value), ``k`` from ``log2`` and corrected by one step where its rounding missed.
+    """
     hi = np.maximum(1.0, np.abs(np.nan_to_num(current)))
-    while (hi < SEARCH_LIMIT).any():
-        hi = np.where(hi < SEARCH_LIMIT, hi * 2, hi)
-    return hi
+    below = hi < SEARCH_LIMIT
+    if not below.any():
+        return hi
+    k = np.where(below, np.ceil(np.log2(SEARCH_LIMIT / hi)), 0.0).astype(np.int64)
+    k = np.where((k > 0) & (np.ldexp(hi, k - 1) >= SEARCH_LIMIT), k - 1, k)
+    k = np.where(np.ldexp(hi, k) < SEARCH_LIMIT, k + 1, k)
+    return np.ldexp(hi, k)

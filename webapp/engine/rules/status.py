@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from webapp.engine.rules.expressions import Interval, _tol, status_codes
+from webapp.engine.rules.intervals import Interval, _tol, status_codes
 from webapp.engine.rules.parts import Brackets
 
 MET, NOT_MET, UNKNOWN = 1, 0, -1
