@@ -88,7 +88,7 @@ class PartTimer:
         from webapp.engine import assess
         from webapp.web import services
 
-        for owner, name, part in ((services, "profile_frame", "validate"), (assess, "validate_profiles", "validate"),
+        for owner, name, part in ((services, "profile_frame", "validate"), (assess, "validate_columns", "validate"),
                                   (assess.Judge, "run", "judge"), (assess, "place_on_ladder", "judge"),
                                   (assess, "benchmarks_json", "benchmarks"), (assess, "dimensions_json", "benchmarks"),
                                   (assess.Assessment, "readiness", "readiness+drivers"),
