@@ -78,16 +78,16 @@ def test_text_output_says_which_way(tmp_path):
     line = _line(zh, "上年度营业收入 26,000")
     assert "超出 6,000" in line and "还差" not in line
     en = _cli_text(tmp_path, "en", **BIG)
-    line = _line(en, "26,000.00 (10k CNY) <=")
-    assert "exceeds by 6,000" in line and "short by" not in line
+    line = _line(en, "CNY 260 million, required ≤ CNY 200 million")
+    assert "exceeds by CNY 60 million" in line and "short by" not in line
 
 
 def test_text_output_gives_percentage_points(tmp_path):
     """A ratio shortfall reads in percentage points, with 还差 / short by."""
     zh = _cli_text(tmp_path, "zh", **SHORT)
-    assert re.search(r"2\.50% >= 3\.00% \(还差 0\.50 个百分点", zh)
+    assert re.search(r"2\.5%，要求 ≥ 3%（还差 0\.5 个百分点", zh)
     en = _cli_text(tmp_path, "en", **SHORT)
-    assert re.search(r"2\.50% >= 3\.00% \(short by 0\.50 percentage points", en)
+    assert re.search(r"2\.5%, required ≥ 3% \(short by 0\.5 percentage points", en)
 
 
 def test_web_result_says_which_way(client):
@@ -149,8 +149,8 @@ def test_cagr_gap_in_text_web_and_pdf(client, tmp_path):
 
     path = tmp_path / "profile.json"
     path.write_text(json.dumps(make_profile(**SLOW), ensure_ascii=False), encoding="utf-8")
-    for lang, words in (("zh", ("近两年营业收入复合增长率 1.27% >= 5.00%", "还差 3.73 个百分点")),
-                        ("en", ("Two-year revenue CAGR 1.27% >= 5.00%", "short by 3.73 percentage points"))):
+    for lang, words in (("zh", ("近两年营业收入复合增长率 1.27%，要求 ≥ 5%", "还差 3.73 个百分点")),
+                        ("en", ("Two-year revenue CAGR: 1.27%, required ≥ 5%", "short by 3.73 percentage points"))):
         res = CliRunner().invoke(main, ["assess", str(path), "--rules", "SME-2026", "--format", "text",
                                         "--lang", lang])
         line = _line(res.stdout, words[0])

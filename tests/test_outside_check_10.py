@@ -13,11 +13,13 @@ import pandas as pd
 import pytest
 
 from tests.factories import make_profile
+from tests.web.helpers import form_data
 from webapp import paths
 from webapp.engine import defaults
 from webapp.engine.advice.data import AdviceDataError, load_advice_data
 from webapp.engine.assess import assess
 from webapp.reports.pdf import render_pdf
+from webapp.reports.text import render_text
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_PROSE = re.compile(r"[A-Za-z]+(?:[ ,;:'-]+[A-Za-z]+){3,}")  # four English words in a row
@@ -76,3 +78,85 @@ def test_the_chinese_pdf_shows_the_planning_constants_in_chinese(tmp_path):
     assert "5月" in flat  # figures_available_month is a month of the year
     english = _pdf_text(_result(make_profile()), "en", tmp_path)
     assert "Planning choice" in english and "24 months" in english
+
+
+# ------------------------------------------------------------------ a firm over the tech-SME size ceiling
+
+# 640 staff, revenue 2.6亿 and assets one yuan over 2亿: every part of T2 fails, the last by one yuan.
+_OVER = dict(employees=640, revenue=26000.0, revenue_prev=24000.0, revenue_prev2=22500.0, main_revenue=24500.0,
+             main_revenue_prev=22600.0, main_revenue_prev2=21000.0, total_assets=20000.0001, rd_expense=700.0,
+             rd_expense_prev=640.0, rd_staff=70, rd_institution="city", hnte=False)
+T2_LINES = {
+    "zh": ["职工总数 640 人，要求 ≤ 500 人（超出 140 人）",
+           "上年度营业收入 26,000 万元，要求 ≤ 20,000 万元（超出 6,000 万元）",
+           "上年末资产总额 20,000.0001 万元，要求 ≤ 20,000 万元（超出 1 元）"],
+    "en": ["Total staff: 640 persons, required ≤ 500 persons (exceeds by 140 persons)",
+           "Operating revenue, year t: CNY 260 million, required ≤ CNY 200 million (exceeds by CNY 60 million)",
+           "Total assets, end of year t: CNY 200,000,001, required ≤ CNY 200,000,000 (exceeds by CNY 1)"],
+}
+
+
+@pytest.fixture(scope="module")
+def over() -> dict:
+    return _result(make_profile(**_OVER))
+
+
+def test_the_t2_gap_exceeds_the_ceiling_by_one_yuan_in_json(over):
+    t2 = next(c for c in over["tiers"]["tech_sme"]["criteria"] if c["id"] == "T2")
+    items = {i["metric"]: i for i in t2["gap"]["items"]}
+    assert {i["direction"] for i in items.values()} == {"above_max"}
+    assert t2["status"] == "not_met" and items["total_assets"]["distance"] == pytest.approx(0.0001)
+    assert over["next_tier"] != "tech_sme" and over["likely_tier"] != "tech_sme"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_text_output_reads_each_t2_part_from_the_figure_to_the_ceiling(over, lang):
+    text = render_text(over, lang=lang)
+    for line in T2_LINES[lang]:
+        assert line in text, line
+    assert "0.00 万元" not in text and "<=" not in text and ">=" not in text
+
+
+@NEEDS_PDFTOTEXT
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_pdf_reads_the_t2_gap_the_same_way(over, lang, tmp_path):
+    flat = re.sub(r"\s+", "", _pdf_text(over, lang, tmp_path))
+    for line in T2_LINES[lang]:
+        assert re.sub(r"\s+", "", line) in flat, line
+    assert "超出0万元" not in flat and "exceedsbyCNY0" not in flat
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_result_page_shows_one_yuan_over_to_the_yuan(client, lang):
+    client.get(f"/lang/{lang}?next=/")
+    response = client.post("/assess", data=form_data(make_profile(**_OVER), rules="SME-2026"),
+                           follow_redirects=True)
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text))
+    if lang == "zh":
+        assert "20,000.0001 万元" in page and "超出 1 元" in page and "超出 0 万元" not in page
+    else:
+        assert "20,000.0001 (10k CNY)" in page and "exceeds by CNY 1" in page
+
+
+# ------------------------------------------------------------------ choices and yes/no in the reader's words
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_text_and_pdf_name_choices_and_yes_no_by_their_labels(over, lang, tmp_path):
+    """No enum code (city, provincial, none) or Python word (True, False, None) in a gap, a model suggestion
+    or an action; the R&D institution reads 市级 / City level."""
+    text = render_text(over, lang=lang)
+    pdf = _pdf_text(over, lang, tmp_path)
+    python = r"\b(?:True|False|None(?! of these))\b"
+    codes = re.compile(python + (r"|(?<![\w-])(?:city|provincial|national|below_city|none)(?![\w-])" if lang == "zh"
+                                 else r"|\bbelow_city\b|= city\b"))
+    for where, body in (("text", text), ("pdf", pdf)):
+        lines = [line for line in body.splitlines() if codes.search(line) and not _field_code_line(line)]
+        assert lines == [], (where, lines[:5])
+    assert ("研发机构级别为市级，要求为省级（省部级）、国家级" if lang == "zh" else
+            "Level of the R&D institution: City level, required: one of Provincial or ministerial, National") in text
+
+
+def _field_code_line(line: str) -> bool:
+    """The glossary lists each field's canonical name (city, hnte …) for people filling a batch file."""
+    return bool(re.fullmatch(r"\s*[a-z][a-z0-9_]*\s*", line)) or "city pages" in line

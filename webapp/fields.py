@@ -252,7 +252,7 @@ _ORGANISATION = (
           "企业技术中心、企业工程中心、院士专家工作站、博士后工作站等」。",
           "Highest recognition level of the firm's own or jointly built R&D institution (technology "
           "centre, engineering centre, academician or post-doctoral workstation …).",
-          (("none", "未建立研发机构", "None"),
+          (("none", "未建立研发机构", "No R&D institution"),
            ("below_city", "市级以下", "Below city level"),
            ("city", "市级", "City level"),
            ("provincial", "省级（省部级）", "Provincial or ministerial"),
@@ -398,7 +398,7 @@ _TITLES = (
           "近三年获得的最高级别科技奖励。「国家级科技奖励包括国家科学技术进步奖、国家自然科学奖、国家技术发明奖，以及国防科技奖」。",
           "The best science and technology award of the last 3 years (national: State S&T Progress, Natural "
           "Science or Technological Invention awards, or the defence S&T award).",
-          (("none", "无", "None"),
+          (("none", "无", "No award"),
            ("provincial", "省级（省部级）", "Provincial or ministerial"),
            ("national", "国家级", "National"))),
     _f("award_rank", "count", "titles", "", "获奖单位排名", "Rank among award winners",
@@ -473,7 +473,7 @@ _HNTE = (
           "对主要产品（服务）发挥核心支持作用的技术所属的《国家重点支持的高新技术领域》；不属于其中任何一个时选"
           "“不属于上述领域”。" + _HNTE_ZH,
           "The field of the State-supported high-tech fields (国家重点支持的高新技术领域) of the technology "
-          "behind the main products; choose None if it is in none. " + _HNTE_EN,
+          "behind the main products; choose “None of these” if it is in none of them. " + _HNTE_EN,
           (("none", "不属于上述领域", "None of these"),
            ("electronic_info", "电子信息", "Electronic information"),
            ("biomed", "生物与新医药", "Biology and new medicine"),

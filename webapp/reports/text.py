@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from webapp import fields
 from webapp.engine import defaults
-from webapp.engine.advice.format import direction_word
+from webapp.engine.advice.format import format_choice, format_value
 from webapp.engine.advice.hnte import hnte_brief, score_text
 from webapp.engine.rules.citations import documents_of
 from webapp.engine.rules.rulebook import RuleBook
+from webapp.reports.gapwords import describe
 
 _MARK = {"met": "✓", "not_met": "✗", "unknown": "?"}
 _WORDS = {
@@ -28,52 +29,9 @@ _WORDS = {
 }
 
 
-def format_amount(value: float | None, unit: str, lang: str) -> str:
-    """A value with its unit: ratios as percent, money in 万元 with separators."""
-    if value is None:
-        return "—"
-    if unit == "ratio":
-        return f"{value * 100:.2f}%"
-    if unit == "pct":
-        return f"{value:g}%"
-    if unit == "wan":
-        return f"{value:,.2f} 万元" if lang == "zh" else f"{value:,.2f} (10k CNY)"
-    if unit == "bool":
-        return {1.0: "yes", 0.0: "no"}.get(value, str(value)) if lang == "en" else {1.0: "是", 0.0: "否"}.get(
-            value, str(value))
-    return f"{value:,.4g}"
-
-
 def describe_item(item: dict, lang: str) -> str:
-    """One gap item as a sentence fragment: metric value against threshold, distance and lever."""
-    name = item.get("metric") or item.get("condition", "")
-    label = item.get(f"label_{lang}") or name
-    w = _WORDS[lang]
-    if item.get("value") is None:
-        missing = [fields.label(m, lang) if m in fields.FIELDS else m for m in item.get("missing") or [name]]
-        return f"{label}: {w['missing']} {', '.join(missing)}"
-    unit = item.get("unit", "")
-    if unit == "enum":
-        required = ", ".join(item["threshold"])
-        return f"{label} = {item['value']} ({direction_word(item, lang)} {item['op']} {required})"
-    value, threshold = format_amount(item["value"], unit, lang), format_amount(item["threshold"], unit, lang)
-    text = f"{label} {value} {item['op']} {threshold}"
-    if unit == "bool" and item.get("value") != item.get("threshold"):
-        return f"{text} ({direction_word(item, lang)} {threshold})"
-    if item.get("distance"):
-        points = " 个百分点" if lang == "zh" else " percentage points"
-        if unit == "ratio":
-            dist = f"{item['distance'] * 100:.2f}" + points
-        elif unit == "pct":
-            dist = f"{item['distance']:.2f}".rstrip("0").rstrip(".") + points
-        else:
-            dist = format_amount(item["distance"], unit, lang)
-        text += f" ({direction_word(item, lang)} {dist}"
-        lever = item.get("lever")
-        if lever:
-            text += f"; {fields.label(lever['field'], lang)} +{format_amount(lever['amount'], lever['unit'], lang)}"
-        text += ")"
-    return text
+    """One gap item as a sentence fragment: the figure, the requirement, which way and how far, the lever."""
+    return describe(item, lang)
 
 
 def render_text(result: dict, *, lang: str = "zh", rule_book: RuleBook | None = None) -> str:
@@ -140,9 +98,23 @@ def _field_label(name: str, lang: str) -> str:
         return name
 
 
+def _is_choice(value, name: str) -> bool:
+    """True for a yes/no or enum driver value (a bool, a choice code, or a yes/no field's 0/1)."""
+    spec = fields.FIELDS.get(name)
+    return isinstance(value, bool | str) or (spec is not None and spec.kind in ("bool", "enum"))
+
+
 def _number(value, name: str, lang: str) -> str:
-    """A driver value with the field's unit: thousands separators, at most one decimal."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
+    """A driver value with the field's unit: thousands separators, at most one decimal; yes/no and choices as
+    words."""
+    spec = fields.FIELDS.get(name)
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or (spec is not None and spec.kind == "bool"):
+        return format_value(bool(value), "bool", lang)
+    if isinstance(value, str) or (spec is not None and spec.kind == "enum"):
+        return format_choice(name, value, lang)
+    if not isinstance(value, (int, float)):
         return str(value)
     text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
     spec = fields.FIELDS.get(name)
@@ -201,7 +173,12 @@ def _readiness_lines(result: dict, tname, lang: str) -> list[str]:
         for d in (entry.get("drivers") or [])[:2]:
             label = _field_label(d["field"], lang)
             now, target = _number(d.get("current"), d["field"], lang), _number(d.get("target"), d["field"], lang)
-            if d.get("current") is None:  # unknown today: only the level the model suggests
+            if _is_choice(d.get("target"), d["field"]):  # yes/no or a choice: no "about", no "raise"
+                known = d.get("current") is not None
+                lines.append(f"      {s['suggests']}：{label}{'由 ' + now + ' ' if known else ''}改为 {target}"
+                             if lang == "zh" else
+                             f"      {s['suggests']}: {label}{' from ' + now if known else ''} to {target}")
+            elif d.get("current") is None:  # unknown today: only the level the model suggests
                 lines.append(f"      {s['suggests']}：{label}约 {target}" if lang == "zh" else
                              f"      {s['suggests']}: {label} of about {target}")
             elif lang == "zh":

@@ -50,6 +50,8 @@ def _trim(x: float, digits: int) -> str:
 def format_money(value: float, lang: str) -> str:
     """An amount in 万元: "1,200 万元" in Chinese, "CNY 12 million" in English."""
     if lang == "zh":
+        if 0 < abs(value) < 0.01:  # under 100 yuan: in yuan, so one yuan over a ceiling never reads "0 万元"
+            return f"{value * 10000:,.0f} 元"
         return _trim(value, 0 if abs(value) >= 100 else 2) + " 万元"
     million = value / 100
     if abs(million) < 1:
@@ -137,7 +139,7 @@ def text_values(action: dict, result: Mapping, data: AdviceData, lang: str) -> d
     elig = action.get("eligible") or {}
 
     def fmt(value):
-        if unit == "enum":
+        if unit == "enum" or isinstance(value, str):  # a choice by its label, never its code
             return format_choice(item.get("metric", ""), value, lang)
         return format_value(value, unit, lang)
 

@@ -40,6 +40,11 @@ def load_publications(directory: Path) -> list[Publication]:
     return sorted(pubs, key=lambda p: -len(p.match))
 
 
+# Words of a publication's locator (after its name in aggregates.csv) in Chinese: "§3.3 city pages (national
+# mean)" -> "§3.3 城市页（全国均值）".
+_REST_ZH = (("city pages", "城市页"), (" (national mean)", "（全国均值）"), ("chart", "图表"))
+
+
 def cite_source(text: str, publications: list[Publication], lang: int) -> str:
     """The client's name for a provenance ``text`` of aggregates.csv (lang 0 = zh, 1 = en).
 
@@ -53,7 +58,10 @@ def cite_source(text: str, publications: list[Publication], lang: int) -> str:
             out = pub.zh if lang == 0 else pub.en
             if pub.keep_rest:
                 rest = text[len(pub.match):].strip()
-                out = f"{out} {rest.replace('chart', '图表') if lang == 0 else rest}".strip()
+                if lang == 0:
+                    for en, zh in _REST_ZH:
+                        rest = rest.replace(en, zh)
+                out = f"{out} {rest}".strip()
             if _ADDRESS.search(out):
                 raise ValueError(f"{PUBLICATIONS_FILE}: the name for {text!r} holds a web address")
             return out

@@ -8,6 +8,7 @@ from reportlab.platypus import CondPageBreak, KeepTogether
 
 from webapp import fields
 from webapp.engine.advice.data import load_advice_data
+from webapp.engine.advice.format import format_choice
 from webapp.engine.advice.roadmap import number
 from webapp.engine.cohorts.dimensions import DIMENSIONS
 from webapp.engine.cohorts.geography import TIER_COHORTS
@@ -157,8 +158,8 @@ def readiness_section(ctx: Ctx) -> list:
 def _fmt(ctx: Ctx, name: str, value) -> str:
     from webapp.reports.sections.criteria import value_unit
 
-    if isinstance(value, str):
-        return value
+    if isinstance(value, str):  # a choice: its label, never the code
+        return format_choice(name, value, ctx.lang)
     if name in fields.FIELDS:
         unit = value_unit(name, ctx.rule_book.metrics)
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from reportlab.platypus import CondPageBreak
 
 from webapp import fields
-from webapp.engine.advice.format import direction_word, format_choice
+from webapp.reports.gapwords import describe
 from webapp.reports.sections.common import Ctx, gap, table
 from webapp.reports.styles import INK, STATUS_COLOURS
 
@@ -68,22 +68,9 @@ def gap_lines(ctx: Ctx, c: dict) -> list[str]:
     if c.get("status") == "met" and c.get("kind") != "scored":
         return out
     for item in gap_.get("items", []):
-        label = ctx.t(item, "label") or item.get("metric") or item.get("condition", "")
         if item.get("value") is None:
             continue
-        unit = item.get("unit", "")
-        if unit == "number" and fields.FIELDS.get(item.get("metric", "")) and \
-                fields.FIELDS[item["metric"]].unit_en == "years":
-            unit = "years"
-        op = OPS.get(item.get("op", ""), item.get("op", ""))
-        if unit == "enum":
-            metric = item.get("metric", "")
-            value, threshold = (format_choice(metric, item[k], ctx.lang) for k in ("value", "threshold"))
-        else:
-            value, threshold = ctx.value(item["value"], unit), ctx.value(item.get("threshold"), unit)
-        line = f"{label}: {value} {op} {threshold}"
-        if item.get("distance"):
-            line += f" ({direction_word(item, ctx.lang)} {ctx.distance(item['distance'], unit)})"
+        line = describe(item, ctx.lang)
         if item.get("points") is not None:
             line += f" → {item['points']:g} {w['points']}"
         out.append(line)

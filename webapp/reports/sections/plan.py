@@ -6,6 +6,8 @@ import datetime as dt
 
 from reportlab.platypus import KeepTogether
 
+from webapp import fields
+from webapp.engine.advice.format import format_choice
 from webapp.reports import charts
 from webapp.reports.sections.common import Ctx, gap, table
 from webapp.reports.styles import FRAME_WIDTH
@@ -83,6 +85,16 @@ def _actions(ctx: Ctx) -> list:
             table(ctx, ["#", w["action"], w["next"], w["lead"], w["eta"], w["score"]], rows, [4, 56, 14, 7, 11, 8])]
 
 
+def _need(ctx: Ctx, e: dict, unit: str) -> str:
+    """"value → threshold" of a roadmap entry; for a choice (the R&D institution's level, a scored ordinal
+    whose entry carries no level of its own) its label and the step: "未建立研发机构 → 更高一档"."""
+    spec = fields.FIELDS.get(e.get("metric") or "")
+    if spec is None or spec.kind != "enum":
+        return f"{ctx.value(e.get('value'), unit)} → {ctx.value(e['threshold'], unit)}"
+    now = format_choice(spec.name, e.get("value"), ctx.lang)
+    return f"{now} → {'更高一档' if ctx.lang == 'zh' else 'the next level up'}"
+
+
 def _roadmap(ctx: Ctx) -> list:
     w, text = ctx.w, _TEXT[ctx.lang]
     rows = []
@@ -90,7 +102,7 @@ def _roadmap(ctx: Ctx) -> list:
         if not e.get("metric") or not isinstance(e.get("threshold"), int | float):
             continue
         unit = e.get("unit") or ""
-        need = f"{ctx.value(e.get('value'), unit)} → {ctx.value(e['threshold'], unit)}"
+        need = _need(ctx, e, unit)
         growth = text["fy"].format(y=e["fiscal_year"]) + f" · {e['eta_growth']}" if e.get("fiscal_year") else "—"
         rows.append([f"{ctx.tier_name(e['tier'])} {', '.join(e.get('criteria') or [e.get('criterion') or ''])}",
                      ctx.t(e, "label") or e["metric"], need, growth, e.get("eta_action") or "—",
