@@ -88,8 +88,9 @@ class Assessment:
             self._next = likely.next_tier(self.judge, self.likely_tier())
         return self._next
 
-    def to_confirm(self, i: int, likely_id: str, next_id: str | None) -> list[dict]:
-        """The unknown criteria of the likely tier and of the next tier, with their missing inputs."""
+    def to_confirm(self, i: int, likely_id: str, next_id: str | None, gaps: dict | None = None) -> list[dict]:
+        """The unknown criteria of the likely tier and of the next tier, with their missing inputs (``gaps``:
+        the criteria's gaps for firm ``i`` by id where already worked out)."""
         rs, finder = self.ruleset, self._gap_finder()
         items = []
         for tid in [t for t in (likely_id, next_id) if t and t != NONE]:
@@ -97,7 +98,7 @@ class Assessment:
                 if self.judge.criteria[cid].status[i] != UNKNOWN:
                     continue
                 crit = rs.criteria[cid]
-                gap = finder.gap(crit, i) or {}
+                gap = (gaps[cid] if gaps is not None and cid in gaps else finder.gap(crit, i)) or {}
                 items.append({"tier": tid, "id": cid, "name_zh": crit.name_zh, "name_en": crit.name_en,
                               "missing": list(gap.get("missing") or []), "self_declared": crit.self_declared,
                               "manual_review": bool(crit.handler.manual)})
@@ -125,7 +126,8 @@ class Assessment:
             "likely_tier": str(self.likely_tier()[i]),
             "derived": {m: _json_value(self.judge.env.point(m)[i]) for m in DERIVED_SHOWN if m in rs.metrics},
         }
-        out["to_confirm"] = self.to_confirm(i, out["likely_tier"], nxt)
+        known = {c["id"]: c["gap"] for t in out["tiers"].values() for c in t["criteria"]} if gaps else None
+        out["to_confirm"] = self.to_confirm(i, out["likely_tier"], nxt, known)
         if self.cohorts is not None and benchmarks:
             ids = self.cohort_ids(i, nxt)
             out["benchmarks"] = benchmarks_json(self.profiles.iloc[[i]], self.cohorts, ids)
