@@ -1,6 +1,6 @@
 """Load test: N users with think time against ``giantstep serve`` as shipped, on 127.0.0.1 only; p50/p95 and errors.
 
-Run ``python -m benchmarks.load [--users 50] [--think 0.5] [--seconds 40] [--server gunicorn|waitress]
+Run ``python -m benchmarks.load [--users 50] [--think 0.5] [--seconds 40] [--server gunicorn|waitress] [--seed S]
 [--workers N]``. It starts ``giantstep serve`` on a free loopback port with a temporary instance folder and the
 API rate limit lifted through ``FLASK_API_RATE_LIMIT`` (every simulated user shares one address), waits until
 it answers, runs the users for the given time and stops the server with SIGTERM (graceful shutdown). With
@@ -8,7 +8,10 @@ it answers, runs the users for the given time and stops the server with SIGTERM 
 
 Each user repeats what a visitor does, waiting ``--think`` seconds after each answer: the landing page, the full
 form, posting it (CSRF token and session cookie as a browser), the result page, then ``POST /api/v1/assess``
-with the same firm. Any status other than the expected one, or a timeout, is an error. The run is bounded in
+with the same firm. Every user describes a different firm on every round (revenue, R&D, staff and class I IP
+of the example firm scaled at random, seeded per user: ``--seed``), so no cache keyed on the firm can answer
+for the engine; ``--same-firm`` posts the example firm unchanged. Any status other than the expected one, or a
+timeout, is an error. The run is bounded in
 time (``--seconds``, then at most 30 s for answers in flight) and in requests (``--max-requests``).
 """
 
@@ -19,6 +22,7 @@ import http.client
 import ipaddress
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -58,15 +62,37 @@ class Tally:
             return sum(len(v) for v in self.times.values())
 
 
-class User:
-    """One visitor with its own keep-alive connection and cookies."""
+def varied_firm(profile: dict, rng: random.Random) -> dict:
+    """The example firm at another size and R&D effort: revenue, profit and assets scaled by 0.4-3, R&D by a
+    further 0.3-3 (R&D intensity 1.5-15 % instead of 5 %), staff with the size, class I IP 0-12."""
+    size, effort = rng.uniform(0.4, 3.0), rng.uniform(0.3, 3.0)
+    firm = dict(profile)
+    for key in ("revenue", "revenue_prev", "revenue_prev2", "main_revenue", "main_revenue_prev",
+                "main_revenue_prev2", "net_profit", "total_assets", "total_costs"):
+        firm[key] = round(profile[key] * size, 1)
+    for key in ("rd_expense", "rd_expense_prev", "rd_expense_prev2"):
+        firm[key] = round(profile[key] * size * effort, 1)
+    firm["employees"] = max(10, round(profile["employees"] * size))
+    firm["rd_staff"] = min(firm["employees"], max(1, round(profile["rd_staff"] * size * effort)))
+    firm["class1_ip"] = firm["class1_ip_self"] = rng.randint(0, 12)
+    firm["class1_ip_applied"] = rng.randint(0, firm["class1_ip"])
+    return firm
 
-    def __init__(self, host: str, port: int, profile: dict, tally: Tally):
-        self.host, self.port, self.tally = host, port, tally
-        self.form = {k: ("true" if v is True else "false" if v is False else str(v)) for k, v in profile.items()}
-        self.api_body = json.dumps({"profile": profile}).encode()
+
+class User:
+    """One visitor with its own keep-alive connection and cookies; ``rng`` varies its firm on every round
+    (None: always the example firm)."""
+
+    def __init__(self, host: str, port: int, profile: dict, tally: Tally, rng: random.Random | None = None):
+        self.host, self.port, self.tally, self.base, self.rng = host, port, tally, profile, rng
+        self.firm(profile)
         self.cookies: dict[str, str] = {}
         self.conn: http.client.HTTPConnection | None = None
+
+    def firm(self, profile: dict) -> None:
+        """Describe ``profile`` in the next round's form and API call."""
+        self.form = {k: ("true" if v is True else "false" if v is False else str(v)) for k, v in profile.items()}
+        self.api_body = json.dumps({"profile": profile}).encode()
 
     def request(self, kind: str, method: str, path: str, body: bytes | None = None, ctype: str | None = None,
                 expect: int = 200) -> str | None:
@@ -106,6 +132,8 @@ class User:
         steps = (self.landing, self.full_form, self.submit, self.result, self.api)
         token = None
         while time.monotonic() < until:
+            if self.rng is not None:
+                self.firm(varied_firm(self.base, self.rng))
             for step in steps:
                 if time.monotonic() >= until or not budget.acquire(blocking=False):
                     self.close()
@@ -222,7 +250,8 @@ def run(host: str, port: int, args, pgid: int | None = None) -> Tally:
     cpu_before = group_cpu_seconds(pgid) if pgid else None
     budget = threading.Semaphore(args.max_requests)
     until = time.monotonic() + args.seconds
-    users = [User(host, port, profile, tally) for _ in range(args.users)]
+    users = [User(host, port, profile, tally, None if args.same_firm else random.Random(args.seed * 100_003 + i))
+             for i in range(args.users)]
     threads = [threading.Thread(target=u.run, args=(until, args.think, budget), daemon=True) for u in users]
     for i, thread in enumerate(threads):
         thread.start()
@@ -239,7 +268,9 @@ def report(tally: Tally, args, load_before: tuple) -> None:
         print("no request was answered")
         return
     print(f"{args.users} users, think {args.think} s, {args.seconds} s, server {args.server}"
-          f"{f' x{args.workers}' if args.workers else ''}; load average before: "
+          f"{f' x{args.workers}' if args.workers else ''}, "
+          f"{'the example firm' if args.same_firm else f'a different firm per user and round (seed {args.seed})'}; "
+          f"load average before: "
           f"{' '.join(f'{x:.2f}' for x in load_before)}, after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
           f"{os.cpu_count()} cores")
     print(f"  {'requests':<22} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
@@ -270,6 +301,8 @@ def main(argv=None) -> int:
     parser.add_argument("--max-requests", type=int, default=100_000)
     parser.add_argument("--server", choices=("gunicorn", "waitress"), default="gunicorn")
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--same-firm", action="store_true", help="post the example firm unchanged every time")
+    parser.add_argument("--seed", type=int, default=13, help="seed of the firms the users describe")
     parser.add_argument("--url", default=None, help="target a running server (loopback only) instead")
     args = parser.parse_args(argv)
     if not (1 <= args.users <= 500 and 0 < args.seconds <= 600):
