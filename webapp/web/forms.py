@@ -18,6 +18,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp,
 
 from webapp import fields
 from webapp.web import passwords, services
+from webapp.web.widgets import FastSelect, FastTextInput
 
 TITLE_TIERS = ("innovative_sme", "tech_sme", "srdi_sme", "little_giant", "single_champion", "hnte")
 
@@ -32,15 +33,16 @@ def _wtforms_field(spec: fields.FieldSpec, lang: str):
     if spec.kind == "enum":
         labels = spec.choice_labels_zh if lang == "zh" else spec.choice_labels_en
         return SelectField(label, choices=_choices(("", _unknown(lang)), *zip(spec.choices, labels, strict=True)),
-                           default="")
+                           default="", widget=FastSelect())
     if spec.kind == "bool":
         yes, no = ("是", "否") if lang == "zh" else ("yes", "no")
-        return SelectField(label, choices=_choices(("", _unknown(lang)), ("true", yes), ("false", no)), default="")
+        return SelectField(label, choices=_choices(("", _unknown(lang)), ("true", yes), ("false", no)), default="",
+                           widget=FastSelect())
     if spec.kind == "text":
-        return StringField(label, validators=[Optional(), Length(max=100)], filters=[_strip])
+        return StringField(label, validators=[Optional(), Length(max=100)], filters=[_strip], widget=FastTextInput())
     # Numbers stay text here so "8,000" or full-width digits reach the engine's parser, which knows the bounds.
     mode = "numeric" if spec.integer else "decimal"
-    return StringField(label, validators=[Optional(), Length(max=40)], filters=[_strip],
+    return StringField(label, validators=[Optional(), Length(max=40)], filters=[_strip], widget=FastTextInput(),
                        render_kw={"inputmode": mode, "autocomplete": "off"})
 
 

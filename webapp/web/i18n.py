@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
-from flask_babel import get_locale
+from flask import Blueprint, Flask, abort, current_app, g, redirect, request, url_for
+from flask_babel import get_locale, get_translations
 
 from webapp import fields
 
@@ -22,6 +22,28 @@ def select_locale() -> str:
         if candidate in languages:
             return candidate
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Jinja's ``_``/``gettext``/``ngettext`` through this request's translations, looked up once per request.
+
+    Flask-Babel's own callables find the locale, the domain and the translations again on every call (a result
+    page makes some 500 calls); the catalogue is the same one, so the text is too. Nothing here switches the
+    locale within a request (no ``force_locale``/``refresh``), which would need this lookup to be repeated.
+    """
+    def translations():
+        try:
+            return g._giantstep_translations
+        except AttributeError:
+            g._giantstep_translations = found = get_translations()
+            return found
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True)
 
 
 def get_lang() -> str:

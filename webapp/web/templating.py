@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
+from markupsafe import Markup
 
 from webapp import fields
 from webapp.web import i18n, services
@@ -27,6 +28,27 @@ def spec_text(spec: fields.FieldSpec, key: str, lang: str) -> str:
     return getattr(spec, f"{key}_{'zh' if lang == 'zh' else 'en'}")
 
 
+_PRISTINE_FIELDS: dict[tuple, Markup] = {}
+
+
+def spec_field(form, spec: fields.FieldSpec, lang: str) -> Markup:
+    """A registry field of the profile form as ``render_spec_field`` of ``_formhelpers.html`` writes it.
+
+    An empty field without errors (every field of a new form) looks the same for every visitor: its markup is
+    made once per form class, field and language and reused; a field holding a value or an error is rendered
+    each time.
+    """
+    field = form[spec.name]
+    key = (type(form), spec.name, field.id, field.data, lang)
+    pristine = not field.errors and field.data in (None, "")
+    if pristine and key in _PRISTINE_FIELDS:
+        return _PRISTINE_FIELDS[key]
+    html = current_app.jinja_env.get_template("_formhelpers.html").module.render_spec_field(form, spec, lang)
+    if pristine:
+        _PRISTINE_FIELDS[key] = html
+    return html
+
+
 def tier_name(tid: str, lang: str) -> str:
     """Display name of a tier id from the rule tables."""
     for table in services.get_services().rule_book.tables.values():
@@ -43,7 +65,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(num=i18n.fmt_number, value=i18n.fmt_value)
     app.jinja_env.globals.update(
         get_lang=i18n.get_lang, field_spec=fields.FIELDS.__getitem__, field_groups=field_groups,
-        spec_text=spec_text, tier_name=tier_name, localized=i18n.localized, quick_fields=_quick_fields,
+        spec_text=spec_text, spec_field=spec_field, tier_name=tier_name, localized=i18n.localized,
+        quick_fields=_quick_fields,
         languages=app.config["LANGUAGES"],
         current_path=_current_path,
     )
