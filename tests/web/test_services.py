@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 from reportlab.graphics import renderSVG
 from reportlab.graphics.shapes import Drawing, Rect, String
 
-from tests.factories import make_profile
+from tests.factories import make_profile, make_profiles
 from webapp import fields
 from webapp.engine.assess import assess
+from webapp.engine.io.inputs import validate_columns
 from webapp.web import forms, insights, services
 from webapp.web.svg import inline_svg, line_chart
 
@@ -32,6 +34,21 @@ def test_validate_returns_clean_profile_and_errors(app):
         assert clean == {"revenue": 8000, "hnte": True, "sector": "nev"} and errors.empty
         _, errors = services.validate({"revenue": "abc"})
         assert list(errors["field"]) == ["revenue"]
+
+
+def test_clean_profile_from_columns_is_the_one_from_the_frame():
+    """The validator's column arrays give the clean profile the frame gives, value for value and type for type,
+    for firms with unknown numbers, enums, titles and text."""
+    frame = make_profiles(60, seed=9).astype(object)
+    frame = frame.mask(np.random.default_rng(9).random(frame.shape) < 0.25)
+    clean, errors, columns = validate_columns(frame)
+    assert errors.empty
+    for i in range(len(frame)):
+        from_frame = services.clean_profile(clean, i)
+        from_columns = services.clean_profile(clean, i, columns=columns)
+        assert from_columns == from_frame
+        assert [type(v) for v in from_columns.values()] == [type(v) for v in from_frame.values()]
+    assert any(isinstance(v, str) for v in from_frame.values()) and len(from_frame) < len(fields.REGISTRY)
 
 
 def test_profile_form_built_from_the_registry(app):

@@ -21,7 +21,7 @@ from webapp.engine.advice.advise import advise
 from webapp.engine.advice.data import AdviceData
 from webapp.engine.assess import assess
 from webapp.engine.cohorts.store import CohortSet
-from webapp.engine.io.inputs import profiles_from_records, validate_profiles
+from webapp.engine.io.inputs import profiles_from_records, validate_columns
 from webapp.engine.readiness.model import ReadinessModel
 from webapp.engine.rules.rulebook import RuleBook
 from webapp.reports.pdf import render_pdf as _render_pdf
@@ -114,11 +114,20 @@ def _to_float(value):
     return str(float(value)) if isinstance(value, float) else str(value)
 
 
-def clean_profile(clean: pd.DataFrame, i: int = 0) -> dict:
-    """The known values of row ``i`` of a validated frame as a JSON-ready dict (unknown fields left out)."""
+def clean_profile(clean: pd.DataFrame, i: int = 0, columns: dict | None = None) -> dict:
+    """The known values of row ``i`` of a validated frame as a JSON-ready dict (unknown fields left out).
+
+    ``columns``, the frame's values as one array per field (:func:`webapp.engine.io.inputs.validate_columns`),
+    are read instead of the frame when given: the same values without a pandas lookup per field.
+    """
     out = {}
     for spec in fields.REGISTRY:
-        value = clean[spec.name].iloc[i]
+        if columns is not None:
+            value = columns[spec.name][i]
+            if spec.kind == "enum":
+                value = None if value < 0 else spec.choices[value]
+        else:
+            value = clean[spec.name].iloc[i]
         if value is None or (isinstance(value, float) and math.isnan(value)):
             continue
         if spec.kind == "bool":
@@ -135,8 +144,8 @@ def validate(raw: dict) -> tuple[dict, pd.DataFrame]:
     """Validate one profile of raw values (form strings or JSON); return the clean profile and the errors."""
     known = {k: v for k, v in raw.items() if k in fields.FIELDS}
     frame = profiles_from_records([known]) if known else pd.DataFrame(index=pd.RangeIndex(1))
-    clean, errors = validate_profiles(frame, first_line=1)
-    return clean_profile(clean), errors
+    clean, errors, columns = validate_columns(frame, first_line=1)
+    return clean_profile(clean, columns=columns), errors
 
 
 # -------------------------------------------------------------------------------------------- engine
@@ -159,7 +168,8 @@ def assess_profile(profile: dict, *, rules: str | None = None, as_of: dt.date | 
         return Outcome(None, assessment.errors)
     result = assessment.to_dict(0)
     if "advice" in parts:
-        result["advice"] = advise(result, clean_profile(assessment.profiles), rule_book=services.rule_book,
+        profile = clean_profile(assessment.profiles, columns=assessment.judge.env.columns or None)
+        result["advice"] = advise(result, profile, rule_book=services.rule_book,
                                   data=services.advice_data)
     return Outcome(result, assessment.errors)
 

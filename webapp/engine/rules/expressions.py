@@ -159,8 +159,11 @@ class Evaluator:
         hi = np.full(self.n, -np.inf)
         for fixed, consistent in combos:
             res = self._eval(expr.tree, fixed, memo)
-            lo = np.where(consistent, np.minimum(lo, res.lo), lo)
-            hi = np.where(consistent, np.maximum(hi, res.hi), hi)
+            if consistent is None:  # a combination every firm may hold
+                lo, hi = np.minimum(lo, res.lo), np.maximum(hi, res.hi)
+            else:
+                lo = np.where(consistent, np.minimum(lo, res.lo), lo)
+                hi = np.where(consistent, np.maximum(hi, res.hi), hi)
         return Interval(lo, hi)
 
     def _combinations(self, enum_names: tuple[str, ...]) -> list[tuple[dict, np.ndarray | None]]:
@@ -181,9 +184,7 @@ class Evaluator:
             consistent = np.ones(self.n, dtype=bool)
             for code, k in zip(codes, combo):
                 consistent &= (code == k) | (code < 0)
-            found.append((fixed, consistent))
-        if len(found) == 1 and found[0][1].all():
-            found = [(found[0][0], None)]
+            found.append((fixed, None if consistent.all() else consistent))
         self._combos[enum_names] = found
         return found
 

@@ -62,13 +62,17 @@ def status_name(code) -> str:
     return {MET: "met", NOT_MET: "not_met", UNKNOWN: "unknown"}[int(code)]
 
 
+_RANK = np.array([1, 0, 2], dtype=np.int8)                   # by status + 1: unknown, not met, met
+_UNRANK = np.array([NOT_MET, UNKNOWN, MET], dtype=np.int8)  # by rank
+
+
 def _rank(status: np.ndarray) -> np.ndarray:
     """not met < unknown < met, as 0 < 1 < 2, so Kleene AND is min and OR is max."""
-    return np.where(status == UNKNOWN, 1, status * 2).astype(np.int8)
+    return _RANK[np.asarray(status, dtype=np.int64) + 1]
 
 
 def _unrank(rank: np.ndarray) -> np.ndarray:
-    return np.where(rank == 1, UNKNOWN, rank // 2).astype(np.int8)
+    return _UNRANK[rank]
 
 
 def kleene_and(statuses: list[np.ndarray]) -> np.ndarray:
