@@ -148,7 +148,7 @@ def explain(model, clean: pd.DataFrame, tiers=None, k: int = 3, *, judge: Judge 
     if _usable(judge, features.ruleset, n, rows):
         origin = np.concatenate([np.arange(n), firms])
         origin = origin if rows is None else np.asarray(rows, dtype=np.intp)[origin]
-        verdict = MovedJudge(copies.frame(), judge, origin, moved_fields(plan, fields)).run()
+        verdict = MovedJudge(copies.frame(), judge, origin, moved_fields(plan, fields), copies.judged()).run()
     else:
         verdict = features.judge(copies.frame())
     feats = features.assemble(copies.numbers, verdict, copies.n)

@@ -69,6 +69,11 @@ class Columns:
             numbers[name] = np.where(values < 0, np.nan, values.astype(np.float64))
         return cls(numbers, codes, texts, n)
 
+    def judged(self) -> dict[str, np.ndarray]:
+        """The columns as the judge reads them (:class:`~webapp.engine.rules.criteria.FieldIntervals`): floats,
+        enum codes, texts, one array per field, so judging the copies looks up no pandas column."""
+        return {**self.numbers, **self.codes, **self.texts}
+
     def take(self, rows: np.ndarray) -> Columns:
         """These firms' rows ``rows`` (copies)."""
         def part(d):
@@ -236,8 +241,9 @@ class MovedJudge(Judge):
     a criterion that reads none of them takes that firm's result, the others are evaluated on every row.
     """
 
-    def __init__(self, clean: pd.DataFrame, base: Judge, origin: np.ndarray, moved: frozenset[str]):
-        super().__init__(clean, base.ruleset)
+    def __init__(self, clean: pd.DataFrame, base: Judge, origin: np.ndarray, moved: frozenset[str],
+                 columns: dict[str, np.ndarray] | None = None):
+        super().__init__(clean, base.ruleset, columns=columns)
         self.base, self.origin = base, origin
         self.still = {cid for cid, names in criterion_inputs(base.ruleset).items() if not names & moved}
 
