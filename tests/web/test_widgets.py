@@ -95,3 +95,11 @@ def test_reused_empty_fields_render_as_the_macro(app, client, lang):
     every_time = [client.get(path).data for path in pages] + [client.post("/assess", data=bad).data]
     assert reused == every_time
     assert b'value="lots"' in reused[-1] and b'name="employees" type="text" value="300"' in reused[-1]
+
+
+def test_wtforms_messages_follow_each_requests_language(client):
+    """WTForms' own catalogue, read once per language, still answers in the language of each request."""
+    for lang, says in (("zh", "不是有效的选择"), ("en", "Not a valid choice"), ("zh", "不是有效的选择")):
+        client.get(f"/lang/{lang}?next=/")
+        response = client.post("/assess", data={"variant": "full", "mode": "bogus"})
+        assert response.status_code == 400 and says in response.get_data(as_text=True)

@@ -13,13 +13,13 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from PIL import Image, UnidentifiedImageError
 from wtforms import BooleanField, StringField
 from wtforms.validators import Length, Optional
 
 from webapp.web.db import db
+from webapp.web.forms import FlaskForm
 from webapp.web.models import Branding
 
 bp = Blueprint("branding", __name__, url_prefix="/account")

@@ -9,11 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
+from babel import support
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from flask_wtf import FlaskForm as _FlaskForm
 from wtforms import DateField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
 from webapp import fields
@@ -21,6 +25,22 @@ from webapp.web import passwords, services
 from webapp.web.widgets import FastSelect, FastTextInput
 
 TITLE_TIERS = ("innovative_sme", "tech_sme", "srdi_sme", "little_giant", "single_champion", "hnte")
+
+
+@functools.cache
+def _wtforms_translations(locale: str) -> support.Translations:
+    """WTForms' own messages ("Not a valid choice" ...) in ``locale``, read once per process."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class FlaskForm(_FlaskForm):
+    """Flask-WTF's form with WTForms' message catalogue read once per language, not once per request."""
+
+    class Meta:
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _wtforms_translations(str(get_locale()))
 
 
 def _unknown(lang: str) -> str:

@@ -9,12 +9,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from webapp.web import tokens
-from webapp.web.forms import ConfirmForm
+from webapp.web.forms import ConfirmForm, FlaskForm
 
 bp = Blueprint("tokens", __name__, url_prefix="/account/tokens")
 
