@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.factories import make_profiles
 from webapp.engine import defaults
+from webapp.engine.assess import assess
 from webapp.engine.readiness.explain import DRIVER_FIELDS, MIN_DELTA, RATIO_FIELDS, explain
 from webapp.engine.readiness.features import HOLDER_TITLES, complete_profiles, raw_directions
 from webapp.engine.readiness.moves import SUBCOUNTS, Columns, MovedJudge
@@ -161,6 +164,20 @@ def test_drivers_with_the_firms_verdict_equal_judging_everything_again(shipped, 
     _same(explain(model, part, judge=verdict, rows=np.arange(5, 9)), explain(model, part))
     review = Judge(clean, model.features.ruleset, review=True).run()  # a re-review's verdict is not reused
     _same(explain(model, clean, judge=review), explain(model, clean))
+
+
+@pytest.mark.parametrize("rules", RULES)
+def test_drivers_read_from_the_arrays_an_assessment_was_judged_from(rules):
+    """An assessment's verdict carries the validator's arrays: the drivers read the firms from them (no
+    frame) and equal those of the firms read from the frame and judged again."""
+    frame = make_profiles(6, seed=31).astype(object)
+    frame.loc[2, ["rd_expense", "class1_ip", "rd_institution"]] = None
+    result = assess(frame, rules=rules, as_of=dt.date(2026, 5, 20))
+    model = result.model.under(rules)
+    assert Columns.of_judge(result.judge, np.arange(6)) is not None
+    _same(explain(model, result.profiles, judge=result.judge), explain(model, result.profiles))
+    _same(explain(model, result.profiles.iloc[[2]], judge=result.judge, rows=np.array([2])),
+          explain(model, result.profiles.iloc[[2]]))
 
 
 def _same(a, b) -> bool:

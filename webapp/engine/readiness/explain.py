@@ -19,7 +19,6 @@ from webapp.engine.readiness.moves import (
     DRIVER_FIELDS,
     RATIO_FIELDS,
     Columns,
-    MovedJudge,
     Plan,
     moved,
     moved_fields,
@@ -134,7 +133,10 @@ def explain(model, clean: pd.DataFrame, tiers=None, k: int = 3, *, judge: Judge 
     n = len(clean)
     if n == 0:
         return {t: np.empty(0) for t in tiers}, {t: [] for t in tiers}
-    cols = Columns.of(clean)
+    cols = None
+    if judge is not None and (rows is not None or judge.n == n):  # the arrays the firms were judged from
+        cols = Columns.of_judge(judge, np.arange(n) if rows is None else np.asarray(rows, dtype=np.intp))
+    cols = cols or Columns.of(clean)
     plan = Plan(model, tiers)
     current, target, movable = plan.targets(cols)
     # every candidate, tier by tier, then field by field in DRIVER_FIELDS order, then firm by firm
@@ -148,9 +150,9 @@ def explain(model, clean: pd.DataFrame, tiers=None, k: int = 3, *, judge: Judge 
     if _usable(judge, features.ruleset, n, rows):
         origin = np.concatenate([np.arange(n), firms])
         origin = origin if rows is None else np.asarray(rows, dtype=np.intp)[origin]
-        verdict = MovedJudge(copies.frame(), judge, origin, moved_fields(plan, fields), copies.judged()).run()
+        verdict = copies.judge(judge.ruleset, judge, origin, moved_fields(plan, fields))
     else:
-        verdict = features.judge(copies.frame())
+        verdict = copies.judge(features.ruleset)
     feats = features.assemble(copies.numbers, verdict, copies.n)
     with openmp_threads():
         proba = model.probabilities(feats, tiers)

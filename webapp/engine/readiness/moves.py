@@ -74,11 +74,40 @@ class Columns:
         enum codes, texts, one array per field, so judging the copies looks up no pandas column."""
         return {**self.numbers, **self.codes, **self.texts}
 
+    @classmethod
+    def of_judge(cls, judge: Judge, rows: np.ndarray) -> Columns | None:
+        """Rows ``rows`` of the arrays a verdict was judged from (``Judge(columns=...)``), or None when it
+        was judged from a frame (or from some of the fields only)."""
+        columns = judge.env.columns
+        if any(spec.name not in columns for spec in REGISTRY):
+            return None
+        numbers, codes, texts = {}, {}, {}
+        for spec in REGISTRY:
+            values = np.asarray(columns[spec.name])[rows]
+            if spec.kind == "enum":
+                codes[spec.name] = values.astype(np.int16)
+                numbers[spec.name] = np.where(values < 0, np.nan, values.astype(np.float64))
+            elif spec.kind == "text":
+                texts[spec.name] = values
+            else:
+                numbers[spec.name] = values.astype(np.float64)
+        return cls(numbers, codes, texts, len(rows))
+
     def take(self, rows: np.ndarray) -> Columns:
         """These firms' rows ``rows`` (copies)."""
         def part(d):
             return {name: values[rows] for name, values in d.items()}
         return Columns(part(self.numbers), part(self.codes), part(self.texts), len(rows))
+
+    def judge(self, ruleset: RuleSet, base: Judge | None = None, origin: np.ndarray | None = None,
+              moved: frozenset[str] = frozenset()) -> Judge:
+        """The engine's verdict on these rows (new applications), read from the arrays; with ``base`` (see
+        :class:`MovedJudge`), only the criteria reading a moved field are evaluated."""
+        columns = self.judged()
+        rows = pd.DataFrame(index=pd.RangeIndex(self.n))  # every field is in columns: the frame gives the length
+        if base is None:
+            return Judge(rows, ruleset, columns=columns).run()
+        return MovedJudge(rows, base, origin, moved, columns=columns).run()
 
     def frame(self) -> pd.DataFrame:
         """A clean frame (registry dtypes) of these columns, for the engine."""
@@ -241,8 +270,8 @@ class MovedJudge(Judge):
     a criterion that reads none of them takes that firm's result, the others are evaluated on every row.
     """
 
-    def __init__(self, clean: pd.DataFrame, base: Judge, origin: np.ndarray, moved: frozenset[str],
-                 columns: dict[str, np.ndarray] | None = None):
+    def __init__(self, clean: pd.DataFrame, base: Judge, origin: np.ndarray, moved: frozenset[str], *,
+                 columns: dict | None = None):
         super().__init__(clean, base.ruleset, columns=columns)
         self.base, self.origin = base, origin
         self.still = {cid for cid, names in criterion_inputs(base.ruleset).items() if not names & moved}
