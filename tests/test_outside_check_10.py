@@ -5,19 +5,23 @@ as exceeded by one yuan, not by "0 万元"."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import subprocess
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from tests.factories import make_profile
 from tests.web.helpers import form_data
 from webapp import paths
+from webapp.cli import main
 from webapp.engine import defaults
 from webapp.engine.advice.data import AdviceDataError, load_advice_data
 from webapp.engine.assess import assess
+from webapp.engine.batch import run_batch
 from webapp.reports.pdf import render_pdf
 from webapp.reports.text import render_text
 
@@ -160,3 +164,60 @@ def test_text_and_pdf_name_choices_and_yes_no_by_their_labels(over, lang, tmp_pa
 def _field_code_line(line: str) -> bool:
     """The glossary lists each field's canonical name (city, hnte …) for people filling a batch file."""
     return bool(re.fullmatch(r"\s*[a-z][a-z0-9_]*\s*", line)) or "city pages" in line
+
+
+# ------------------------------------------------------------------ misspelt keys
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("zh", "警告：rd_expence：不是 GiantStep 字段，已忽略（是否应为 rd_expense？）"),
+    ("en", "warning: rd_expence: not a GiantStep field, ignored (did you mean rd_expense?)")])
+def test_the_cli_warns_of_a_misspelt_key_in_the_users_language_and_names_the_field(tmp_path, lang, expected):
+    path = tmp_path / "firm.json"
+    path.write_text(json.dumps({"revenue": 1000, "rd_expence": 50, "zzz": 1}), encoding="utf-8")
+    result = CliRunner().invoke(main, ["assess", str(path), "--lang", lang, "--format", "json"])
+    assert result.exit_code == 0
+    assert expected in result.stderr
+    zzz = [line for line in result.stderr.splitlines() if "zzz" in line]  # like no field: no suggestion
+    assert len(zzz) == 1 and zzz[0].endswith("已忽略" if lang == "zh" else "ignored")
+
+
+def test_a_batch_warns_of_a_header_that_looks_like_a_misspelt_field(tmp_path):
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text("firm_name,revenue,rd_expence,notes\nA,1000,50,x\n", encoding="utf-8")
+    summary = run_batch(source, out, rules="SME-2026")
+    assert summary.near_misses == (("rd_expence", "rd_expense"),)  # "notes" is the user's own column
+    assert "警告：列 'rd_expence' 不是 GiantStep 字段，已原样保留（是否应为 rd_expense？）" in summary.text("zh")
+    assert "did you mean rd_expense?" in summary.text("en") and "notes" not in summary.text("en")
+
+
+# ------------------------------------------------------------------ the same refusal everywhere
+
+BAD = [("rd_expense", "1e30", "max", "不能大于 100,000,000 万元", "must be at most 100,000,000"),
+       ("revenue", "NaN", "number", "应为数字", "expected a number"),
+       ("revenue", "Infinity", "number", "应为数字", "expected a number"),
+       ("employees", "-5", "min", "不能小于 0 人", "must be at least 0")]
+
+
+@pytest.mark.parametrize(("field", "cell", "rule", "zh", "en"), BAD)
+def test_bad_values_are_refused_alike_by_cli_api_form_and_batch(client, tmp_path, field, cell, rule, zh, en):
+    """R&D of 1e30, NaN and Infinity (as text), a negative count: refused naming the field and rule."""
+    profile = {"revenue": 1000, "rd_expense": 50, field: cell}
+    path = tmp_path / "firm.json"
+    path.write_text(json.dumps(profile), encoding="utf-8")
+    for lang, words in (("zh", zh), ("en", en)):
+        result = CliRunner().invoke(main, ["assess", str(path), "--lang", lang])
+        assert result.exit_code == 2 and f"{field} [{rule}]:" in result.stderr and words in result.stderr
+    body = client.post("/api/v1/assess", json={"profile": profile}).get_json()["error"]["errors"]
+    assert [(e["field"], e["rule"]) for e in body] == [(field, rule)]
+    assert zh in body[0]["message_zh"] and en in body[0]["message_en"]
+    page = client.post("/assess", data=form_data({**make_profile(), field: cell}))
+    assert page.status_code == 400 and zh in page.text
+    source = tmp_path / "in.csv"
+    row = {"revenue": "1000", "rd_expense": "50", "employees": "10", field: cell}
+    source.write_text("firm_name,revenue,rd_expense,employees\nA,1000,50,10\n"
+                      f"B,{row['revenue']},{row['rd_expense']},{row['employees']}\n", encoding="utf-8")
+    for lang, words in (("zh", zh), ("en", en)):
+        run_batch(source, tmp_path / f"out-{lang}.csv", rules="SME-2026", lang=lang)
+        errors = pd.read_csv(tmp_path / f"out-{lang}.csv", keep_default_na=False)["errors"].tolist()
+        assert errors[0] == "" and errors[1].startswith(f"{field}: ") and words in errors[1]

@@ -63,7 +63,7 @@ def assess(profile, rules, as_of, mode, fmt, lang, cohort_ids, pdf_path):
     from webapp.reports.text import render_text
 
     doc = _read_profile(profile, lang)
-    warnings = unknown_key_warnings(doc)
+    warnings = unknown_key_warnings(doc, lang)
     frame = profiles_from_records([{k: v for k, v in doc.items() if k in fields.FIELDS}])
     try:
         result = run_assessment(frame, rules=rules, as_of=as_of, mode=mode, first_line=1, extra_cohorts=cohort_ids)
@@ -72,7 +72,7 @@ def assess(profile, rules, as_of, mode, fmt, lang, cohort_ids, pdf_path):
     if len(result.errors):
         raise InputProblem(_error_lines(result.errors, lang, with_row=False))
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"{'警告：' if lang == 'zh' else 'warning: '}{warning}", err=True)
     out = result.to_dict(0, advice=True)
     out["warnings"] = warnings
     if pdf_path:

@@ -142,8 +142,8 @@ def test_unknown_keys_are_warned_like_the_cli(client):
     """A misspelt key is ignored with the CLI's warning text in ``warnings``; the request still succeeds."""
     response = client.post("/api/v1/assess", json={"profile": {**make_profile(), "rd_expence": 5, "revnue": 1}})
     assert response.status_code == 200
-    assert response.get_json()["warnings"] == ["rd_expence: not a GiantStep field, ignored",
-                                               "revnue: not a GiantStep field, ignored"]
+    assert response.get_json()["warnings"] == ["rd_expence: not a GiantStep field, ignored (did you mean rd_expense?)",
+                                               "revnue: not a GiantStep field, ignored (did you mean revenue?)"]
     assert client.post("/api/v1/assess", json={"profile": make_profile()}).get_json()["warnings"] == []
 
 

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from webapp import paths
 from webapp.engine import defaults
 from webapp.engine.assess import assess
+from webapp.engine.io import tables as io_tables
 from webapp.engine.io.tables import check_headers, field_positions, mode_column, open_table, table_format
 
 TOP_ACTIONS_AUTO_ROWS = 10_000
@@ -43,15 +44,21 @@ class BatchSummary:
     tiers: dict[str, int]
     rules: dict[str, str]
     output: str
+    near_misses: tuple[tuple[str, str], ...] = ()  # (header, the field it looks like) of unmatched headers
 
     def text(self, lang: str = "zh") -> str:
-        """One-paragraph summary in ``lang``."""
+        """One-paragraph summary in ``lang``, then one warning line per header that looks like a misspelt
+        field name."""
         counts = ", ".join(f"{k}: {v}" for k, v in self.tiers.items())
-        if lang == "zh":
+        zh = lang == "zh"
+        notes = "".join(f"\n警告：列 '{h}' 不是 GiantStep 字段，已原样保留（是否应为 {f}？）" if zh else
+                        f"\nwarning: column '{h}' is not a GiantStep field, kept as it is (did you mean {f}?)"
+                        for h, f in self.near_misses)
+        if zh:
             return (f"共 {self.rows} 行，其中 {self.rows_with_errors} 行输入有误（见 errors 列）；"
-                    f"层级分布：{counts}；规则：{', '.join(self.rules.values())}；已写入 {self.output}")
+                    f"层级分布：{counts}；规则：{', '.join(self.rules.values())}；已写入 {self.output}{notes}")
         return (f"{self.rows} rows, {self.rows_with_errors} with input errors (see the errors column); "
-                f"tiers: {counts}; rules: {', '.join(self.rules.values())}; wrote {self.output}")
+                f"tiers: {counts}; rules: {', '.join(self.rules.values())}; wrote {self.output}{notes}")
 
 
 @dataclass(frozen=True)
@@ -141,7 +148,7 @@ def run_batch(source, output, *, rules: str | None = None, as_of: dt.date | None
     else:
         raise ValueError(f"unknown engine {engine!r}; choose local or dask")
     return BatchSummary(rows=run.rows, rows_with_errors=run.rows_with_errors, tiers=dict(sorted(run.tiers.items())),
-                        rules=ruleset.versions(), output=str(output))
+                        rules=ruleset.versions(), output=str(output), near_misses=tuple(run.near_misses))
 
 
 class _Run:
@@ -153,6 +160,7 @@ class _Run:
         self.rows = self.rows_with_errors = 0
         self.rows_total: int | None = None
         self.tiers: dict[str, int] = {}
+        self.near_misses: list[tuple[str, str]] = []
 
     def decide(self, rows_total: int | None) -> BatchOptions:
         """Options with top_actions settled (``auto``: on when the whole file has at most 10,000 rows)."""
@@ -183,6 +191,7 @@ def _run_local(source, output, run: _Run, *, fmt, workers, chunk_rows) -> None:
 
     with open_table(source, fmt=fmt) as reader:
         check_headers(reader.columns)
+        run.near_misses = io_tables.near_miss_headers(reader.columns)
         if run.progress is not None:
             run.rows_total = reader.count_rows()
         chunks = reader.batches(chunk_rows)

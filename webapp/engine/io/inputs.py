@@ -4,6 +4,7 @@ of :mod:`webapp.engine.io.parse`) and checked against bounds and cross rules, on
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from dataclasses import dataclass, field
@@ -103,9 +104,19 @@ def _non_finite_as_text(value):
     return value
 
 
-def unknown_key_warnings(keys) -> list[str]:
-    """The warning for each key that is not a registry field: ``"<key>: not a GiantStep field, ignored"``."""
-    return [f"{key}: not a GiantStep field, ignored" for key in keys if key not in FIELDS]
+def unknown_key_warnings(keys, lang: str = "en") -> list[str]:
+    """The warning for each key that is not a registry field, in ``lang`` (zh or en), with the field it was
+    probably meant to be: ``"rd_expence: not a GiantStep field, ignored (did you mean rd_expense?)"``."""
+    out = []
+    for key in keys:
+        if key in FIELDS:
+            continue
+        near = difflib.get_close_matches(str(key).strip().lower(), FIELDS, n=1, cutoff=0.8)
+        if lang == "zh":
+            out.append(f"{key}：不是 GiantStep 字段，已忽略" + (f"（是否应为 {near[0]}？）" if near else ""))
+        else:
+            out.append(f"{key}: not a GiantStep field, ignored" + (f" (did you mean {near[0]}?)" if near else ""))
+    return out
 
 
 def validate_profiles(frame: pd.DataFrame, *, first_line: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -8,6 +8,7 @@ raises :class:`TableError`, whose problems each have a rule and a message in Chi
 
 from __future__ import annotations
 
+import difflib
 import functools
 
 import pandas as pd
@@ -86,6 +87,19 @@ def _field_of(text: str) -> str | None:
     renamed, unrecognised = normalise_columns(pd.DataFrame(columns=[text]))
     name = None if unrecognised else str(renamed.columns[0])
     return name if name in FIELDS else None
+
+
+def near_miss_headers(columns) -> list[tuple[str, str]]:
+    """Headers that name no field but look like a misspelt field name, each with that field: a column kept as
+    it is (other columns are the user's own) whose figures were probably meant for the field."""
+    out = []
+    for column in columns:
+        text = str(column)
+        if _field_of(text) is None:
+            near = difflib.get_close_matches(text.strip().lower(), FIELDS, n=1, cutoff=0.8)
+            if near:
+                out.append((text, near[0]))
+    return out
 
 
 def open_table(source, *, fmt: str | None = None):
