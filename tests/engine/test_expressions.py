@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 import pytest
 
@@ -85,3 +87,42 @@ def test_unknown_name_is_rejected():
     """Names are checked against the allowed set."""
     with pytest.raises(ExpressionError, match="unknown name"):
         compile_expression("revenu >= 1", allowed_names={"revenue"}.__contains__)
+
+
+@pytest.mark.parametrize("text", [
+    "min(30, (span(7, 8) if a == 'x' else (span(5, 6) if a == 'y' else 0)) + (span(1, 2) if b == 'p' else 3) + v)",
+    "(4 if a == 'x' else v) - (span(1, 3) if b in ('p', 'q') else 2) + (1 if a == 'z' else 0)",
+    "max(v if b == 'q' else 2, 5 if a != 'y' else 1) >= 3 and not (b == 'p') or (a == 'x' and v >= 1)",
+    "(10 if v >= 2 else 3) + (2 if a == 'y' else 1) if b == 'r' else span(v, 4)",
+    "(4 if a == 'x' else v) - (span(1, 3) if b in ('p', 'q') else 2)",
+    "-(2 if a == 'y' else v) + min(1 if b == 'q' else 0, v)",
+])
+def test_enum_classes_hull_as_every_combination_does(text):
+    """Sums and other monotone operations of parts over different enum fields take the hull of each part; the
+    result is, bit for bit, the hull over every combination of classes a firm may hold, firm by firm."""
+    rng = np.random.default_rng(5)
+    n = 60
+    codes_a = rng.integers(-1, 3, n).astype(np.int16)
+    codes_b = rng.integers(-1, 3, n).astype(np.int16)
+    v_lo = rng.choice([0.0, 1.0, 2.5], n)
+    v_hi = np.where(rng.random(n) < 0.5, v_lo, v_lo + rng.choice([0.5, np.inf], n))
+    v_lo[:5], v_hi[:5] = -np.inf, np.inf  # unbounded both ways
+    enums = {"a": (codes_a, ("x", "y", "z")), "b": (codes_b, ("p", "q", "r"))}
+    expr = compile_expression(text)
+    got = Evaluator(n, lambda name: Interval(v_lo, v_hi), enums).evaluate(expr)
+    for i in range(n):
+        lo, hi = np.inf, -np.inf
+        for ka in ([codes_a[i]] if codes_a[i] >= 0 else range(3)):
+            for kb in ([codes_b[i]] if codes_b[i] >= 0 else range(3)):
+                # the classes written into the expression: no enum field left to enumerate
+                fixed = {"a": "xyz"[ka], "b": "pqr"[kb]}
+                tree = ast.parse(text, mode="eval")
+                for node in ast.walk(tree):
+                    for name, child in ast.iter_fields(node):
+                        if isinstance(child, ast.Name) and child.id in fixed:
+                            setattr(node, name, ast.Constant(fixed[child.id]))
+                one = compile_expression(ast.unparse(tree))
+                assert not one.names & {"a", "b"}
+                res = Evaluator(1, lambda name, i=i: Interval(v_lo[i:i + 1], v_hi[i:i + 1]), {}).evaluate(one)
+                lo, hi = min(lo, res.lo[0]), max(hi, res.hi[0])
+        assert (got.lo[i], got.hi[i]) == (lo, hi), (i, codes_a[i], codes_b[i], v_lo[i], v_hi[i])

@@ -150,15 +150,38 @@ class Evaluator:
         enum_names = expr.enum_names(self.enums)
         if not enum_names:
             return self._eval(expr.tree, {})
-        combos = self._combinations(enum_names)
-        memo = (expr.enum_deps(enum_names), {})
+        res = self._hull(expr.tree, (expr.enum_deps(enum_names), {}))
+        return Interval(res.lo, res.hi)
+
+    def _hull(self, node: ast.expr, memo: tuple[dict, dict]) -> Interval:
+        """Per firm, the hull of ``node`` over the classes it may hold of the enum fields the node reads.
+
+        A sum, difference, min, max, span, and, or or not of parts that read disjoint enum fields is that
+        operation of the parts' hulls: each is monotone in every end point and a firm's possible classes form
+        a product (one class where known, every class where not), so the extreme combination is the parts'
+        extremes, also in rounded arithmetic. The IP score of HNTE-2016 (two declared grades of five classes)
+        costs 5 + 5 walks, not 5 x 5. Any other node is evaluated once per combination of its classes.
+        """
+        deps = memo[0]
+        names = deps[id(node)]
+        if not names:
+            return self._eval(node, {}, memo)
+        parts = _monotone_parts(node)
+        if parts is not None:
+            seen: set[str] = set()
+            for part in parts:
+                if seen.intersection(deps[id(part)]):
+                    break
+                seen.update(deps[id(part)])
+            else:
+                return _combine(node, [self._hull(part, memo) for part in parts], self)
+        combos = self._combinations(names)
         if len(combos) == 1 and combos[0][1] is None:  # every firm holds the one class: no hull to take
-            res = self._eval(expr.tree, combos[0][0], memo)
-            return Interval(res.lo, res.hi)
+            return self._eval(node, combos[0][0], memo)
         lo = np.full(self.n, np.inf)
         hi = np.full(self.n, -np.inf)
         for fixed, consistent in combos:
-            res = self._eval(expr.tree, fixed, memo)
+            res = self._eval(node, fixed, memo)
             if consistent is None:  # a combination every firm may hold
                 lo, hi = np.minimum(lo, res.lo), np.maximum(hi, res.hi)
             else:
@@ -228,8 +251,16 @@ class Evaluator:
         return _and(parts) if isinstance(node.op, ast.And) else _or(parts)
 
     def _eval_ifexp(self, node: ast.IfExp, fixed, memo):
-        return if_else(self._eval(node.test, fixed, memo), self._eval(node.body, fixed, memo),
-                       self._eval(node.orelse, fixed, memo))
+        # Only the branch taken when the condition is settled alike for every firm (always, for one firm with
+        # the condition's inputs known): :func:`if_else` would return that branch's interval as it is.
+        test = self._eval(node.test, fixed, memo)
+        if (test.lo >= 1).all():
+            body = self._eval(node.body, fixed, memo)
+            return Interval(body.lo, body.hi)
+        if (test.hi <= 0).all():
+            orelse = self._eval(node.orelse, fixed, memo)
+            return Interval(orelse.lo, orelse.hi)
+        return if_else(test, self._eval(node.body, fixed, memo), self._eval(node.orelse, fixed, memo))
 
     def _eval_compare(self, node: ast.Compare, fixed, memo) -> Interval:
         parts = []
@@ -244,8 +275,9 @@ class Evaluator:
         return parts[0] if len(parts) == 1 else _and(parts)
 
     def _eval_call(self, node: ast.Call, fixed, memo) -> Interval:
-        args = [self._eval(a, fixed, memo) for a in node.args]
-        name = node.func.id
+        return self._call(node.func.id, [self._eval(a, fixed, memo) for a in node.args])
+
+    def _call(self, name: str, args: list[Interval]) -> Interval:
         if name == "min":
             return Interval(np.minimum.reduce([a.lo for a in args]), np.minimum.reduce([a.hi for a in args]))
         if name == "max":
@@ -278,6 +310,36 @@ _NODES = _NodeTable({
     ast.BoolOp: Evaluator._eval_boolop, ast.Compare: Evaluator._eval_compare, ast.IfExp: Evaluator._eval_ifexp,
     ast.Call: Evaluator._eval_call,
 })
+
+
+_MONOTONE_CALLS = frozenset({"min", "max", "span"})
+
+
+def _monotone_parts(node: ast.expr) -> list[ast.expr] | None:
+    """The operands of a node whose interval is monotone in each operand's end points, else None."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
+        return [node.left, node.right]
+    if isinstance(node, ast.BoolOp):
+        return node.values
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.USub | ast.UAdd):
+        return [node.operand]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _MONOTONE_CALLS:
+        return node.args
+    return None
+
+
+def _combine(node: ast.expr, parts: list[Interval], evaluator: Evaluator) -> Interval:
+    """The operation of ``node`` (see :func:`_monotone_parts`) on its operands' intervals."""
+    if isinstance(node, ast.BinOp):
+        return _binop(node.op, *parts)
+    if isinstance(node, ast.BoolOp):
+        return _and(parts) if isinstance(node.op, ast.And) else _or(parts)
+    if isinstance(node, ast.UnaryOp):
+        (a,) = parts
+        if isinstance(node.op, ast.Not):
+            return _not(a)
+        return Interval(-a.hi, -a.lo) if isinstance(node.op, ast.USub) else a
+    return evaluator._call(node.func.id, parts)
 
 
 def _enum_hit(op, left, right) -> bool:
