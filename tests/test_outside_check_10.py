@@ -221,3 +221,18 @@ def test_bad_values_are_refused_alike_by_cli_api_form_and_batch(client, tmp_path
         run_batch(source, tmp_path / f"out-{lang}.csv", rules="SME-2026", lang=lang)
         errors = pd.read_csv(tmp_path / f"out-{lang}.csv", keep_default_na=False)["errors"].tolist()
         assert errors[0] == "" and errors[1].startswith(f"{field}: ") and words in errors[1]
+
+
+# ------------------------------------------------------------------ what the client sees on the summary page
+
+
+@NEEDS_PDFTOTEXT
+def test_the_summary_page_marks_each_level_one_title_and_breaks_names_cleanly(over, tmp_path):
+    """The ladder's first rung shows innovative SME met and tech SME failed (T2) with a mark each; a long tier
+    name in a tile breaks after 专精特新, never leaving "业" alone; a readiness under 0.5% reads <1%."""
+    text = _pdf_text(over, "zh", tmp_path)
+    page = text.split("\f")[1]
+    assert "√ 创新型中小企业" in page and "× 科技型中小企业 44" in page
+    assert not re.search(r"(?m)^\s*业\s*$", page) and "专精特新" in page
+    prob = over["readiness"][over["next_tier"]]["probability"]
+    assert ("<1%" if prob < 0.005 else f"{prob * 100:.0f}%") in page

@@ -7,12 +7,13 @@ from pathlib import Path
 
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Image, KeepTogether, PageBreak, Table, TableStyle
 
 from webapp.engine.advice.roadmap import number
 from webapp.reports import charts
-from webapp.reports.sections.common import Ctx, gap, table
-from webapp.reports.styles import ACCENT_LIGHT, FRAME_WIDTH, RULE
+from webapp.reports.sections.common import MARKS, Ctx, gap, table
+from webapp.reports.styles import ACCENT_LIGHT, FRAME_WIDTH, RULE, markup
 
 _DISCLAIMER = {
     "zh": "本报告由 GiantStep 根据企业自行填报的数据和公开的认定标准生成，仅供自我评估参考；"
@@ -115,6 +116,22 @@ def _kpi(ctx: Ctx, big: str, label: str):
     return [ctx.p(big, "big"), ctx.p(label, "big_label")]
 
 
+_BREAK_AFTER = ("专精特新", "制造业")  # where a Chinese tier name breaks best: 专精特新 | 中小企业
+
+
+def _name_kpi(ctx: Ctx, name: str, label: str):
+    """A tier name as a summary tile: a Chinese name too wide for the tile breaks after 专精特新 or 制造业,
+    never leaving one character ("业") alone on the second line."""
+    style = ctx.styles["big"]
+    room = FRAME_WIDTH / 4 - 14
+    if ctx.lang == "zh" and stringWidth(name, ctx.fonts.cjk, style.fontSize) > room:
+        for head in _BREAK_AFTER:
+            if name.startswith(head) and len(name) > len(head):
+                text = markup(head, ctx.fonts, ctx.lang) + "<br/>" + markup(name[len(head):], ctx.fonts, ctx.lang)
+                return [ctx.raw(text, "big"), ctx.p(label, "big_label")]
+    return _kpi(ctx, name, label)
+
+
 def summary(ctx: Ctx) -> list:
     """The one-page executive summary: tier, next tier and its readiness, the three first actions."""
     a, w, adv = ctx.assessment, ctx.w, ctx.advice
@@ -126,10 +143,10 @@ def summary(ctx: Ctx) -> list:
     when = (milestone or {}).get("title") or "—"
     when_label = w["title"] if (milestone or {}).get("complete", True) else w["title_if"]
     likely = likely_of(a)
-    cells = [_kpi(ctx, ctx.tier_name(likely), _LIKELY[ctx.lang]["likely"]) if likely else
-             _kpi(ctx, ctx.tier_name(a.get("tier")), w["tier"]),
-             _kpi(ctx, ctx.tier_name(nxt) if nxt else "—", w["next"]),
-             _kpi(ctx, f"{prob * 100:.0f}%" if prob is not None else "—", w["probability"]),
+    cells = [_name_kpi(ctx, ctx.tier_name(likely), _LIKELY[ctx.lang]["likely"]) if likely else
+             _name_kpi(ctx, ctx.tier_name(a.get("tier")), w["tier"]),
+             _name_kpi(ctx, ctx.tier_name(nxt) if nxt else "—", w["next"]),
+             _kpi(ctx, _percent(prob), w["probability"]),
              _kpi(ctx, when, when_label)]
     kpis = Table([cells], colWidths=[FRAME_WIDTH / 4] * 4)
     kpis.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), ACCENT_LIGHT), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -149,6 +166,13 @@ def summary(ctx: Ctx) -> list:
         story.append(ctx.p(w["no_actions"]))
     story += [gap(12), ladder_section(ctx), PageBreak()]
     return story
+
+
+def _percent(prob: float | None) -> str:
+    """A probability as a whole percentage; "<1%" rather than "0%" for a small but non-zero one."""
+    if prob is None:
+        return "—"
+    return "<1%" if 0 < prob < 0.005 else f"{prob * 100:.0f}%"
 
 
 def _distinct(actions: list[dict], lang: str, n: int) -> list[dict]:
@@ -207,10 +231,13 @@ def ladder_section(ctx: Ctx):
         statuses = [tiers[t]["status"] for t in ids]
         status = "met" if "met" in statuses else "unknown" if "unknown" in statuses else "not_met"
         label = "\n".join(ctx.tier_name(t) for t in ids)
+        if len(ids) > 1:  # two titles on one rung: each with its mark and score, so a failed one never reads as met
+            label = "\n".join(f"{MARKS[tiers[t]['status']]} {ctx.tier_name(t)} {_score(tiers[t])}".rstrip()
+                              for t in ids)
         here = likely_of(a) or a.get("tier")
         marker = (_LIKELY[ctx.lang]["mark"] if likely_of(a) else w["current"]) if here in ids else \
             w["next_mark"] if a.get("next_tier") in ids else None
-        scores = [_score(tiers[t]) for t in ids if _score(tiers[t])]
+        scores = [_score(tiers[t]) for t in ids if _score(tiers[t]) and len(ids) == 1]
         caption = w[status] + (f" · {' / '.join(scores)}" if scores else "")
         steps.append({"label": label, "status": status, "caption": caption, "marker": marker,
                       "current": here in ids})
