@@ -47,7 +47,7 @@ def _median_ms(fn, n: int) -> tuple[float, float]:
 SHORT = {"srdi_machinery (full form)": "full", "sparse (quick check)": "quick", "strong": "strong"}
 PARTS = ("validate", "judge", "benchmarks", "readiness+drivers", "advice", "to_dict", "JSON")
 PART_NOTES = {
-    "validate": "profile_frame + validate_profiles",
+    "validate": "profile_frame + validate_columns",
     "judge": "Judge.run + place_on_ladder",
     "benchmarks": "cohort percentiles + dimension scores",
     "readiness+drivers": "Assessment.readiness (model + drivers)",

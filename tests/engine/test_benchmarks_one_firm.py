@@ -147,3 +147,18 @@ def test_results_are_fresh_dicts(cohorts):
     again = benchmarks_json({"pct_applications": 2}, cohorts, ["little_giant"])
     assert again["little_giant"]["pct_applications"]["basis"]["as_of"] == "2023-07-31"
     assert again["little_giant"]["pct_applications"]["cohort_mean"] == pytest.approx(1.65, rel=1e-4)
+
+
+def test_result_reads_the_judges_arrays_as_the_frame_says(firms, cohorts):
+    """to_dict reads the firm's cells from the validator's arrays: the same benchmarks, cohorts and name as
+    reading the clean frame's row."""
+    result = assess(firms, as_of=dt.date(2026, 5, 20), cohorts=cohorts, model=False)
+    assert "revenue" in result.judge.env.columns
+    for i in range(0, len(firms), 5):
+        out = result.to_dict(i)
+        row = result.profiles.iloc[[i]]
+        ids = cohorts_for(row["province"].iat[0], row["city"].iat[0], available=cohorts.ids)
+        assert list(out["benchmarks"])[:len(ids)] == ids
+        assert out["benchmarks"] == benchmarks_json(row, cohorts, list(out["benchmarks"]))
+        name = row["firm_name"].iat[0]
+        assert out["firm_name"] == (None if name is None or name != name else name)

@@ -12,7 +12,7 @@ import pandas as pd
 from webapp import fields
 from webapp.engine import defaults
 from webapp.engine.advice.advise import advise
-from webapp.engine.cohorts.benchmark import benchmark, benchmarks_json
+from webapp.engine.cohorts.benchmark import BENCHMARK_FIELDS, benchmark, benchmarks_json
 from webapp.engine.cohorts.dimensions import dimensions_json
 from webapp.engine.cohorts.geography import TIER_COHORTS, cohorts_for
 from webapp.engine.cohorts.store import CohortSet
@@ -119,7 +119,7 @@ class Assessment:
             "rule_versions": rs.table_versions(),
             "as_of": self.as_of.isoformat(),
             "mode": self.mode,
-            "firm_name": _json_value(self.profiles["firm_name"].iloc[i]),
+            "firm_name": _json_value(self.cells(i, ("firm_name",))["firm_name"]),
             "tier": tier,
             "next_tier": nxt,
             "tiers": {tid: self._tier_dict(tid, i, finder) for tid in self.judge.tiers},
@@ -130,7 +130,7 @@ class Assessment:
         out["to_confirm"] = self.to_confirm(i, out["likely_tier"], nxt, known)
         if self.cohorts is not None and benchmarks:
             ids = self.cohort_ids(i, nxt)
-            out["benchmarks"] = benchmarks_json(self.profiles.iloc[[i]], self.cohorts, ids)
+            out["benchmarks"] = benchmarks_json(self.cells(i, BENCHMARK_FIELDS), self.cohorts, ids)
             out["dimensions"] = dimensions_json(out["benchmarks"])
             out["cohorts"] = {c: {"name_zh": self.cohorts[c].name_zh, "name_en": self.cohorts[c].name_en,
                                   "n_firms": _json_value(self.cohorts[c].n_firms), "as_of": self.cohorts[c].as_of,
@@ -160,9 +160,23 @@ class Assessment:
         return readiness_columns(self.model, self.profiles, judge=self.judge, valid=self.valid,
                                  rules=self.ruleset.sme.id)
 
+    def cells(self, i: int, names) -> dict:
+        """Firm ``i``'s clean values of the fields ``names`` (those the profiles have), read from the arrays the
+        judge was given where it has them (no pandas lookup), else from the frame."""
+        columns, out = self.judge.env.columns, {}
+        for name in names:
+            if name in columns:
+                value = columns[name][i]
+                spec = fields.FIELDS[name]
+                out[name] = (None if value < 0 else spec.choices[value]) if spec.kind == "enum" else value
+            elif name in self.profiles:
+                out[name] = self.profiles[name].iat[i]
+        return out
+
     def cohort_ids(self, i: int, next_tier_id: str | None) -> list[str]:
         """little_giant, the firm's own region/province/city, the next tier's portrait and any asked for."""
-        ids = cohorts_for(self.profiles["province"].iat[i], self.profiles["city"].iat[i], available=self.cohorts.ids)
+        place = self.cells(i, ("province", "city"))
+        ids = cohorts_for(place["province"], place["city"], available=self.cohorts.ids)
         wanted = [TIER_COHORTS.get(next_tier_id or ""), *self.extra_cohorts]
         return ids + [c for c in wanted if c and c in self.cohorts.ids and c not in ids]
 

@@ -14,6 +14,8 @@ from webapp.engine.cohorts.geography import cohort_membership, cohorts_for
 from webapp.engine.cohorts.metrics import METRIC_INPUTS, METRICS, metric_row, metric_values
 from webapp.engine.cohorts.store import Cohort, CohortSet
 
+BENCHMARK_FIELDS = (*METRIC_INPUTS, "province", "city")  # what the benchmarks of one firm read of it
+
 
 def percentile_of(values, cohort: Cohort, metric: str) -> np.ndarray:
     """Mid-rank percentiles of ``values`` against ``cohort``'s distribution of ``metric``.
@@ -126,7 +128,7 @@ def benchmarks_json(profile_row_metrics, cohorts: CohortSet, cohort_ids=None) ->
 def _first_row(source) -> Mapping:
     """The fields the benchmarks read of one firm: a mapping as given, else the first row of a frame."""
     if isinstance(source, pd.DataFrame):
-        wanted = [c for c in (*METRIC_INPUTS, "province", "city") if c in source.columns]
+        wanted = [c for c in BENCHMARK_FIELDS if c in source.columns]
         return {c: source[c].iat[0] for c in wanted}
     if isinstance(source, pd.Series):
         return source.to_dict()
