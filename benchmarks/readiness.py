@@ -16,12 +16,14 @@ import time
 import numpy as np
 import pandas as pd
 
+from webapp.engine.io.inputs import validate_columns
 from webapp.engine.readiness.build import train_default
 from webapp.engine.readiness.model import readiness_columns, readiness_json
 from webapp.engine.readiness.population.params import load_population_params
 from webapp.engine.readiness.population.simulate import simulate_population
 from webapp.engine.readiness.store import ModelError, load_model, save_model
 from webapp.engine.readiness.train import mask_profiles
+from webapp.engine.rules.criteria import Judge
 from webapp.engine.rules.rulebook import load_rule_book
 
 
@@ -46,14 +48,15 @@ def _firms(rows: int) -> pd.DataFrame:
 
 def one_firm(model, firms: pd.DataFrame, calls: int = 50) -> None:
     """CPU milliseconds (``time.process_time``, median of ``calls``) of the readiness block of one firm:
-    5 probabilities and their drivers, with the firm's own verdict given (as an assessment has it) and
-    with the firm judged again, for a full profile, a quick check and a half-hidden one."""
+    5 probabilities and their drivers, with the firm's own verdict given (judged from the validator's
+    arrays, as an assessment has it) and with the firm judged again, for the firm with the most fields
+    known, the median one and the one with the fewest."""
     known = firms.notna().sum(axis=1).to_numpy()
     middle = int(np.argmin(np.abs(known - np.median(known))))
     picks = {"most fields known": int(np.argmax(known)), "median": middle, "fewest": int(np.argmin(known))}
     for name, row in picks.items():
-        one = firms.iloc[[row]]
-        verdict = model.judge(one)
+        one, _, columns = validate_columns(firms.iloc[[row]], first_line=1)   # as an assessment validates it
+        verdict = Judge(one, model.features.ruleset, columns=columns).run()
         cpu = {}
         for label, kwargs in (("verdict given", {"judge": verdict}), ("judging the firm too", {})):
             readiness_json(model, one, **kwargs)

@@ -17,7 +17,7 @@ from webapp.engine.readiness.features import HOLDER_TITLES, complete_profiles, r
 from webapp.engine.readiness.moves import SUBCOUNTS, Columns, MovedJudge
 from webapp.engine.readiness.population.params import load_population_params
 from webapp.engine.readiness.population.simulate import simulate_population
-from webapp.engine.readiness.train import mask_profiles, openmp_threads
+from webapp.engine.readiness.train import P_FLOOR, clip_probability, mask_profiles, openmp_threads
 from webapp.engine.rules.criteria import Judge
 from webapp.fields import FIELDS
 
@@ -134,22 +134,26 @@ def test_ratio_fields_name_their_base():
 
 
 @pytest.mark.parametrize("rules", RULES)
-def test_calibrated_probability_equals_sklearn_isotonic_predict(shipped, masked, rules):
-    """The calibrator's fast path maps each score exactly as ``IsotonicRegression.predict`` does."""
+def test_probabilities_equal_each_classifiers_predict_proba(shipped, masked, rules):
+    """The model's prediction path (gates, each classifier's fast path) gives what scikit-learn's
+    ``predict_proba`` of each tier's classifier gives, clipped to the floor and ceiling."""
     model = shipped.under(rules)
     feats = model.features.features(complete_profiles(masked[rules]))
-    for tier in model.tiers:
-        clf = model.pipelines[tier]["classifier"]
-        with openmp_threads():
-            score = clf.estimator.decision_function(feats)
-            fast = clf.certified(feats)
-        level = clf.level(feats)
-        slow = clf.global_.predict(score)
-        for k, calibrator in enumerate(clf.calibrators_):
-            if calibrator is not None and (level == k).any():
-                slow[level == k] = calibrator.predict(score[level == k])
-        np.testing.assert_array_equal(fast, slow)
-        np.testing.assert_array_equal(clf.predict_proba(feats)[:, 1], slow)
+    with openmp_threads():
+        fast = model.probabilities(feats, model.tiers)
+        for tier in model.tiers:
+            clf = model.pipelines[tier]["classifier"]
+            gated = model.features.gated(feats, tier) if model.metadata["tiers"][tier].get("gate_not_met") else \
+                np.zeros(len(feats), dtype=bool)
+            slow = np.where(gated, P_FLOOR, clip_probability(clf.predict_proba(feats)[:, 1]))
+            np.testing.assert_array_equal(fast[tier], slow)
+            if hasattr(clf, "calibrators_"):  # isotonic maps per level: each score mapped as sklearn maps it
+                score, level = clf.estimator.decision_function(feats), clf.level(feats)
+                iso = clf.global_.predict(score)
+                for k, calibrator in enumerate(clf.calibrators_):
+                    if calibrator is not None and (level == k).any():
+                        iso[level == k] = calibrator.predict(score[level == k])
+                np.testing.assert_array_equal(clf.predict_proba(feats)[:, 1], iso)
 
 
 @pytest.mark.parametrize("rules", RULES)
