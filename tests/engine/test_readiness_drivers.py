@@ -229,3 +229,16 @@ def test_moved_judge_equals_the_engine_on_every_copy(shipped, masked, rules):
             for part in ("score_lo", "score_hi"):
                 if getattr(res, part) is not None:
                     np.testing.assert_array_equal(getattr(res, part), getattr(kept.tiers[tid], part))
+
+
+def test_criterion_inputs_are_kept_once_per_set_of_tables():
+    """Every assessment selects a new RuleSet of the same tables: the inputs are worked out once for them,
+    and the cache does not grow with the number of assessments a server answers."""
+    from webapp.engine.readiness import moves
+
+    book = defaults.load(defaults.rule_book)
+    first = moves.criterion_inputs(book.select("SME-2026", dt.date(2026, 5, 1)))
+    before = len(moves._INPUTS)
+    for day in range(1, 29):
+        assert moves.criterion_inputs(book.select("SME-2026", dt.date(2026, 6, day))) is first
+    assert len(moves._INPUTS) == before

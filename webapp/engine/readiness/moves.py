@@ -211,7 +211,8 @@ def moved_fields(plan: Plan, field: np.ndarray) -> frozenset[str]:
     return frozenset(names | ({"class1_ip"} if names & set(SUBCOUNTS) else set()))
 
 
-_INPUTS: dict[int, tuple[RuleSet, dict[str, frozenset[str]]]] = {}
+_INPUTS: dict[tuple, tuple[tuple, dict[str, frozenset[str]]]] = {}   # by the identity of the tables read
+_INPUTS_KEPT = 32
 
 
 def criterion_inputs(ruleset: RuleSet) -> dict[str, frozenset[str]]:
@@ -221,8 +222,11 @@ def criterion_inputs(ruleset: RuleSet) -> dict[str, frozenset[str]]:
 
     Over-inclusive on purpose (review-only branches and flags count too): a criterion judged again
     needlessly costs time, one left out would be wrong."""
-    cached = _INPUTS.get(id(ruleset))
-    if cached is not None and cached[0] is ruleset:
+    # Every assessment selects a new RuleSet of the same tables: cache by the tables (a few per rule book).
+    parts = (ruleset.sme, *ruleset.others, ruleset.metrics)
+    key = tuple(id(x) for x in parts)
+    cached = _INPUTS.get(key)
+    if cached is not None and all(a is b for a, b in zip(cached[0], parts)):
         return cached[1]
 
     def of_name(name: str, seen: frozenset = frozenset()) -> set[str]:
@@ -259,7 +263,9 @@ def criterion_inputs(ruleset: RuleSet) -> dict[str, frozenset[str]]:
                     seen.add(other)
                     todo.append(other)
         out[cid] = frozenset().union(*(direct[c] for c in seen))
-    _INPUTS[id(ruleset)] = (ruleset, out)
+    if len(_INPUTS) >= _INPUTS_KEPT:
+        _INPUTS.pop(next(iter(_INPUTS)))
+    _INPUTS[key] = (parts, out)
     return out
 
 
