@@ -263,8 +263,8 @@ def criterion_inputs(ruleset: RuleSet) -> dict[str, frozenset[str]]:
                     seen.add(other)
                     todo.append(other)
         out[cid] = frozenset().union(*(direct[c] for c in seen))
-    if len(_INPUTS) >= _INPUTS_KEPT:
-        _INPUTS.pop(next(iter(_INPUTS)))
+    if len(_INPUTS) >= _INPUTS_KEPT:  # many rule books in one process (tests): start again (atomic, thread-safe)
+        _INPUTS.clear()
     _INPUTS[key] = (parts, out)
     return out
 
