@@ -45,14 +45,15 @@ def _median_ms(fn, n: int) -> tuple[float, float]:
 
 
 SHORT = {"srdi_machinery (full form)": "full", "sparse (quick check)": "quick", "strong": "strong"}
-PARTS = ("validate", "judge", "benchmarks", "readiness+drivers", "advice", "to_dict", "JSON")
+PARTS = ("validate", "judge", "benchmarks", "readiness+drivers", "advice", "gaps", "to_dict", "JSON")
 PART_NOTES = {
     "validate": "profile_frame + validate_columns",
     "judge": "Judge.run + place_on_ladder",
     "benchmarks": "cohort percentiles + dimension scores",
     "readiness+drivers": "Assessment.readiness (model + drivers)",
     "advice": "clean_profile + advise (actions, levers, roadmap)",
-    "to_dict": "the rest: tiers, criteria, gaps, to_confirm",
+    "gaps": "GapFinder.gap: what each open criterion lacks",
+    "to_dict": "the rest: tier and criterion dicts, to_confirm, ...",
     "JSON": "API schema dump + JSON response",
 }
 
@@ -92,6 +93,7 @@ class PartTimer:
                                   (assess.Judge, "run", "judge"), (assess, "place_on_ladder", "judge"),
                                   (assess, "benchmarks_json", "benchmarks"), (assess, "dimensions_json", "benchmarks"),
                                   (assess.Assessment, "readiness", "readiness+drivers"),
+                                  (assess.GapFinder, "gap", "gaps"),
                                   (services, "clean_profile", "advice"), (services, "advise", "advice")):
             self.wrap(owner, name, part)
         return self
