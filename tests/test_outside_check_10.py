@@ -236,3 +236,24 @@ def test_the_summary_page_marks_each_level_one_title_and_breaks_names_cleanly(ov
     assert not re.search(r"(?m)^\s*业\s*$", page) and "专精特新" in page
     prob = over["readiness"][over["next_tier"]]["probability"]
     assert ("<1%" if prob < 0.005 else f"{prob * 100:.0f}%") in page
+
+
+def test_a_timeline_date_at_the_right_edge_stays_clear_of_its_marker():
+    """The last milestone (near the axis end) has its date left of the diamond, not under it."""
+    import datetime as dt
+
+    from reportlab.graphics.shapes import Polygon, String
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from webapp.reports import charts
+
+    start, end = dt.date(2026, 11, 30), dt.date(2029, 12, 31)
+    items = [{"date": dt.date(2027, 5, 31), "label": "S26-5", "kind": "step"},
+             {"date": dt.date(2029, 11, 30), "label": "取得专精特新“小巨人”企业", "kind": "milestone"}]
+    drawing = charts.timeline(items, start=start, end=end, width=450)
+    diamond = [s for s in drawing.contents if isinstance(s, Polygon)][-1]
+    left, right = min(diamond.points[0::2]), max(diamond.points[0::2])
+    date = next(s for s in drawing.contents if isinstance(s, String) and s.text == "2029-11-30")
+    width = stringWidth(date.text, date.fontName, date.fontSize)
+    assert date.x + width <= left or date.x >= right
+    assert date.x + width <= 450

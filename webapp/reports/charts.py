@@ -281,9 +281,9 @@ def timeline(items: list[dict], *, start: dt.date, end: dt.date, width: float = 
                           strokeColor=None))
         else:
             d.add(Circle(x, y + 3 * t, 2.5 * t, fillColor=colour, strokeColor=None))
-        date_x = x + 6 * t if x + 6 * t + date_w <= x1 else x - 6 * t - date_w  # never past the edge
-        d.add(_text(date_x if stacked else min(x + 6, x1 - 40), y, item["date"].isoformat(), date_size, cjk=font,
-                    colour=MUTED))
+        # right of the marker, or left of it (clear of the marker) where it would run past the edge
+        date_x = x + 6 * t if x + 6 * t + date_w <= x1 else x - 6 * t - date_w
+        d.add(_text(date_x, y, item["date"].isoformat(), date_size, cjk=font, colour=MUTED))
     return d
 
 
