@@ -257,3 +257,28 @@ def test_a_timeline_date_at_the_right_edge_stays_clear_of_its_marker():
     width = stringWidth(date.text, date.fontName, date.fontSize)
     assert date.x + width <= left or date.x >= right
     assert date.x + width <= 450
+
+
+@pytest.mark.parametrize("rules", ["SME-2022", "SME-2026"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_criterion_in_the_text_output_carries_its_official_citation(rules, lang):
+    """Met or not, each criterion's entry holds its document number and annex/article."""
+    book = defaults.load(defaults.rule_book)
+    result = _result(make_profile(**_OVER), rules)
+    entries, tier = {}, None
+    for line in render_text(result, lang=lang).splitlines():
+        head = re.match(r"\[[✓✗?]\] .* \(([\w-]+)\): ", line)
+        item = re.match(r"  [✓✗?] (\S+) ", line)
+        if head:
+            tier = head.group(1)
+        elif item and tier:
+            key = (tier, item.group(1))
+            entries[key] = ""
+        elif tier and line.startswith("             ") and entries:
+            entries[key] += line
+    checked = 0
+    for t in result["tiers"].values():
+        for c in t["criteria"]:
+            assert book.tables[t["rules"]].criteria[c["id"]].citation(lang) in entries[(t["rules"], c["id"])], c["id"]
+            checked += 1
+    assert checked > 50

@@ -213,8 +213,8 @@ def _action_lines(result: dict, lang: str) -> list[str]:
 
 
 def _tier_lines(tid: str, t: dict, name: str, lang: str, book: RuleBook) -> list[str]:
-    """A tier's heading (status and score), its official document, and one line per criterion; a criterion
-    that is not met carries its official citation."""
+    """A tier's heading (status and score), its official documents, and one entry per criterion with its
+    official citation (document number, annex or article, item)."""
     w = _WORDS[lang]
     head = f"\n[{_MARK[t['status']]}] {name} ({t['rules']}): {w[t['status']]}"
     if t.get("score_min") is not None:
@@ -226,7 +226,7 @@ def _tier_lines(tid: str, t: dict, name: str, lang: str, book: RuleBook) -> list
     for c in t["criteria"]:
         line = "  " + _criterion_line(c, lang)
         rule = table.criteria.get(c["id"]) if table is not None else None
-        if c["status"] != "met" and rule is not None and rule.cite:
+        if rule is not None and rule.cite:
             line += f"\n             {w['basis']}: {rule.citation(lang)}"
         lines.append(line)
     return lines
