@@ -282,3 +282,12 @@ def test_every_criterion_in_the_text_output_carries_its_official_citation(rules,
             assert book.tables[t["rules"]].criteria[c["id"]].citation(lang) in entries[(t["rules"], c["id"])], c["id"]
             checked += 1
     assert checked > 50
+
+
+def test_cohort_sources_read_in_chinese_in_the_chinese_basis():
+    """A publication's locator ("§3.3 city pages (national mean)") reads 城市页（全国均值） in zh."""
+    fitted = json.loads((paths.resolve().cohorts / "fitted.json").read_text(encoding="utf-8"))
+    text = json.dumps(fitted, ensure_ascii=False)
+    assert "城市页（全国均值）" in text
+    zh = [v for v in re.findall(r'"basis_zh": "([^"]*)"', text) + re.findall(r'"references_zh": \[([^\]]*)\]', text)]
+    assert zh and not [s for s in zh if "city pages" in s or "national mean" in s]
