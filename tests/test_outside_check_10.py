@@ -291,3 +291,16 @@ def test_cohort_sources_read_in_chinese_in_the_chinese_basis():
     assert "城市页（全国均值）" in text
     zh = [v for v in re.findall(r'"basis_zh": "([^"]*)"', text) + re.findall(r'"references_zh": \[([^\]]*)\]', text)]
     assert zh and not [s for s in zh if "city pages" in s or "national mean" in s]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_text_output_asks_nothing_to_confirm_for_a_tier_already_met(lang):
+    """Innovative SME is met: its unknown direct routes (I-D1 …) are not "left to confirm"; the next tier's
+    open criteria are."""
+    over = _result({**_OVER, "sme_industry": "industrial", "strategic_emerging": True, "years_in_niche": 6,
+                    "debt_ratio_pct": 52.0, "total_costs": 23000.0, "class1_ip": 3, "class1_ip_applied": 2,
+                    "class2_ip": 20, "clean_record": True})
+    assert over["tier"] == "innovative_sme" and any(c["tier"] == "innovative_sme" for c in over["to_confirm"])
+    text = render_text(over, lang=lang)
+    head, confirm = text.split("\n\n")[0], text.split("== ")[1]
+    assert "I-D1" not in head and "I-D1" not in confirm and "S26-8" in confirm

@@ -74,7 +74,7 @@ def _likely_line(result: dict, tname, lang: str) -> str:
     """"Likely tier: … (to confirm: id, id)" / "可能层级：…（待确认：…）"."""
     likely = result["likely_tier"]
     name = _WORDS[lang]["none"] if likely == "none" else tname(likely)
-    ids = ", ".join(dict.fromkeys(c["id"] for c in result.get("to_confirm") or [] if c.get("tier") == likely))
+    ids = ", ".join(dict.fromkeys(c["id"] for c in _open_items(result) if c.get("tier") == likely))
     if lang == "zh":
         return f"可能层级：{name}" + (f"（待确认：{ids}）" if ids else "")
     return f"Likely tier: {name}" + (f" (to confirm: {ids})" if ids else "")
@@ -131,9 +131,16 @@ def _percent(prob: float | None) -> str:
     return "<1%" if 0 < prob < 0.005 else f"{round(100 * prob)}%"
 
 
+def _open_items(result: dict) -> list[dict]:
+    """The ``to_confirm`` entries of tiers not met yet: an unknown alternative of a tier already met (a direct
+    route, a bonus input) confirms nothing."""
+    tiers = result.get("tiers") or {}
+    return [c for c in result.get("to_confirm") or [] if (tiers.get(c.get("tier")) or {}).get("status") != "met"]
+
+
 def _confirm_lines(result: dict, tname, lang: str) -> list[str]:
-    """"What is left to confirm": one line per open criterion with the inputs it still needs."""
-    items = result.get("to_confirm")
+    """"What is left to confirm": one line per open criterion of a tier not met yet, with the inputs it needs."""
+    items = _open_items(result)
     if not items:
         return []
     s, sep = _SECTIONS[lang], "、" if lang == "zh" else ", "
