@@ -236,6 +236,8 @@ def test_the_summary_page_marks_each_level_one_title_and_breaks_names_cleanly(ov
     assert not re.search(r"(?m)^\s*业\s*$", page) and "专精特新" in page
     prob = over["readiness"][over["next_tier"]]["probability"]
     assert ("<1%" if prob < 0.005 else f"{prob * 100:.0f}%") in page
+    tiny = [t for t, r in over["readiness"].items() if t != "_model" and 0 < r["probability"] < 0.005]
+    assert tiny and not re.search(r"(?m)\s0%\s*$", text)  # the readiness bars say <1% too
 
 
 def test_a_timeline_date_at_the_right_edge_stays_clear_of_its_marker():

@@ -13,7 +13,7 @@ from webapp.engine.advice.roadmap import number
 from webapp.engine.cohorts.dimensions import DIMENSIONS
 from webapp.engine.cohorts.geography import TIER_COHORTS
 from webapp.reports import charts
-from webapp.reports.sections.common import Ctx, gap, table
+from webapp.reports.sections.common import Ctx, gap, percent, table
 from webapp.reports.styles import FRAME_WIDTH
 
 _TEXT = {
@@ -129,7 +129,7 @@ def readiness_section(ctx: Ctx) -> list:
         return story + [ctx.p(ctx.w["readiness_na"])]
     rows = [{"label": ctx.tier_name(t), "percentile": None if number(v.get("probability")) is None
              else number(v["probability"]) * 100,
-             "value": "—" if number(v.get("probability")) is None else f"{number(v['probability']) * 100:.0f}%"}
+             "value": percent(number(v.get("probability")))}
             for t, v in entries.items()]
     story.append(charts.percentile_bars(rows, width=FRAME_WIDTH, font=ctx.fonts.cjk, median_label=""))
     words, noted = _TEXT[ctx.lang], False

@@ -201,3 +201,10 @@ def table(ctx: Ctx, header: list[str], rows: list[list], widths: list[float], *,
 def gap(height: float = 6) -> Spacer:
     """Vertical space."""
     return Spacer(1, height)
+
+
+def percent(prob: float | None) -> str:
+    """A probability as a whole percentage; "<1%" rather than "0%" for a small but non-zero one."""
+    if prob is None:
+        return "—"
+    return "<1%" if 0 < prob < 0.005 else f"{prob * 100:.0f}%"

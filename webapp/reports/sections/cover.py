@@ -12,7 +12,7 @@ from reportlab.platypus import Image, KeepTogether, PageBreak, Table, TableStyle
 
 from webapp.engine.advice.roadmap import number
 from webapp.reports import charts
-from webapp.reports.sections.common import MARKS, Ctx, gap, table
+from webapp.reports.sections.common import MARKS, Ctx, gap, percent, table
 from webapp.reports.styles import ACCENT_LIGHT, FRAME_WIDTH, RULE, markup
 
 _DISCLAIMER = {
@@ -146,7 +146,7 @@ def summary(ctx: Ctx) -> list:
     cells = [_name_kpi(ctx, ctx.tier_name(likely), _LIKELY[ctx.lang]["likely"]) if likely else
              _name_kpi(ctx, ctx.tier_name(a.get("tier")), w["tier"]),
              _name_kpi(ctx, ctx.tier_name(nxt) if nxt else "—", w["next"]),
-             _kpi(ctx, _percent(prob), w["probability"]),
+             _kpi(ctx, percent(prob), w["probability"]),
              _kpi(ctx, when, when_label)]
     kpis = Table([cells], colWidths=[FRAME_WIDTH / 4] * 4)
     kpis.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), ACCENT_LIGHT), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -166,13 +166,6 @@ def summary(ctx: Ctx) -> list:
         story.append(ctx.p(w["no_actions"]))
     story += [gap(12), ladder_section(ctx), PageBreak()]
     return story
-
-
-def _percent(prob: float | None) -> str:
-    """A probability as a whole percentage; "<1%" rather than "0%" for a small but non-zero one."""
-    if prob is None:
-        return "—"
-    return "<1%" if 0 < prob < 0.005 else f"{prob * 100:.0f}%"
 
 
 def _distinct(actions: list[dict], lang: str, n: int) -> list[dict]:
