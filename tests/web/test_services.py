@@ -51,6 +51,43 @@ def test_clean_profile_from_columns_is_the_one_from_the_frame():
     assert any(isinstance(v, str) for v in from_frame.values()) and len(from_frame) < len(fields.REGISTRY)
 
 
+def _registry_frame(profile: dict) -> pd.DataFrame:
+    """The earlier profile_frame, kept as the reference: one column per registry field, in registry order."""
+    cols = {}
+    for spec in fields.REGISTRY:
+        value = profile.get(spec.name)
+        if spec.kind in fields.NUMERIC_KINDS | {"bool"}:
+            number = np.nan if value is None or value == "" else services._to_float(value)
+            cols[spec.name] = np.array([number], dtype="float64") if not isinstance(number, str) else \
+                np.array([number], dtype=object)
+        else:
+            cell = np.empty(1, dtype=object)
+            cell[0] = None if isinstance(value, str | type(None)) and not value else value
+            cols[spec.name] = cell
+    return pd.DataFrame(cols)
+
+
+def test_profile_frame_validates_as_one_column_per_field_does():
+    """Two blocks (floats, then the rest) validate to the same clean frame, errors and columns as a frame with
+    one column per field in registry order, for valid firms and for numbers given as text, bad or not."""
+    records = [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+               for row in make_profiles(30, seed=12).to_dict("records")]
+    odd = ["8,000", "abc", float("nan"), float("inf"), 10 ** 400, True, "", None, ["x"], "１２", -5, 2.5]
+    for i, record in enumerate(records):
+        record["revenue"] = odd[i % len(odd)]
+        record["hnte"] = odd[(i + 3) % len(odd)]
+        record["firm_name"] = odd[(i + 5) % len(odd)]
+    for record in [*records, {}, {"revenue": "1,234.5", "sector": "nev"}]:
+        got = validate_columns(services.profile_frame(record), first_line=1)
+        want = validate_columns(_registry_frame(record), first_line=1)
+        pd.testing.assert_frame_equal(got[0], want[0])
+        pd.testing.assert_frame_equal(got[1], want[1])
+        assert got[2].keys() == want[2].keys()
+        for name in got[2]:
+            np.testing.assert_array_equal(got[2][name], want[2][name])
+    assert sum(len(validate_columns(services.profile_frame(r), first_line=1)[1]) > 0 for r in records) >= 10
+
+
 def test_profile_form_built_from_the_registry(app):
     """One form field per registry field, labels in the form's language, cached per language."""
     with app.test_request_context():

@@ -84,20 +84,27 @@ def get_services() -> Services:
 def profile_frame(profile: dict) -> pd.DataFrame:
     """A one-row frame with registry dtypes (floats for numbers and booleans) from a clean profile dict.
 
-    Typed columns take the engine's fast path; values are still validated by the engine.
+    Typed columns take the engine's fast path; values are still validated by the engine. The columns come in
+    two blocks, the float ones and then the others (text, enum codes or labels, and any number given as text,
+    left for the engine to parse or refuse), not in registry order: the engine finds them by name.
     """
-    cols = {}
+    numbers: dict[str, float] = {}
+    others: dict[str, object] = {}
     for spec in fields.REGISTRY:
         value = profile.get(spec.name)
         if spec.kind in _NUMERIC_OR_BOOL:
             number = np.nan if value is None or value == "" else _to_float(value)
-            cols[spec.name] = np.array([number], dtype="float64") if not isinstance(number, str) else \
-                np.array([number], dtype=object)
+            if isinstance(number, str):
+                others[spec.name] = number
+            else:
+                numbers[spec.name] = number
         else:
-            cell = np.empty(1, dtype=object)  # one cell even when the value is a list (refused by the engine)
-            cell[0] = None if isinstance(value, str | type(None)) and not value else value
-            cols[spec.name] = cell
-    return pd.DataFrame(cols)
+            others[spec.name] = None if isinstance(value, str | type(None)) and not value else value
+    cells = np.empty((1, len(others)), dtype=object)
+    for j, value in enumerate(others.values()):
+        cells[0, j] = value  # one cell even when the value is a list (refused by the engine)
+    return pd.concat([pd.DataFrame(np.array([list(numbers.values())], dtype="float64"), columns=list(numbers)),
+                      pd.DataFrame(cells, columns=list(others), dtype=object)], axis=1)
 
 
 def _to_float(value):

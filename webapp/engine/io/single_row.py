@@ -65,9 +65,11 @@ def clean_single_row(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.nd
         if isinstance(column, str) and column in FIELDS:
             positions.setdefault(column, position)
     dtypes = frame.dtypes.tolist()
+    kinds: dict = {}  # whether a dtype is numeric, asked once per distinct dtype (a frame has two or three)
+    numeric = [kinds[d] if d in kinds else kinds.setdefault(d, _is_numeric(d)) for d in dtypes]
     values = frame.iloc[0].tolist() if positions else []
     try:
-        block = np.array([_float_cell(spec, values, dtypes, positions.get(spec.name)) for spec in _FLOAT_SPECS])
+        block = np.array([_float_cell(spec, values, numeric, positions.get(spec.name)) for spec in _FLOAT_SPECS])
         others = {spec.name: _other_cell(spec, values, dtypes, positions.get(spec.name)) for spec in _OTHER_SPECS}
     except _Refuse:
         return None
@@ -92,12 +94,12 @@ def clean_single_row(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.nd
     return pd.DataFrame(cells, index=frame.index), columns
 
 
-def _float_cell(spec: FieldSpec, values: list, dtypes: list, position: int | None) -> float:
+def _float_cell(spec: FieldSpec, values: list, numeric: list, position: int | None) -> float:
     """The float value of a numeric or bool cell (NaN unknown); :class:`_Refuse` when it breaks a rule."""
     if position is None:
         return math.nan
     value = values[position]
-    if _is_numeric(dtypes[position]):
+    if numeric[position]:
         number = math.nan if value is pd.NA else float(value)
         if spec.kind == "bool" and number not in (0.0, 1.0) and not math.isnan(number) or math.isinf(number):
             raise _Refuse
