@@ -14,6 +14,7 @@ from reportlab.platypus import KeepTogether, Paragraph, Table
 
 from webapp import fields
 from webapp.reports.pdf import build_story, render_pdf
+from webapp.reports.sections.common import percent
 from webapp.reports.styles import FALLBACK_CID, register_fonts
 
 
@@ -67,7 +68,8 @@ def test_optional_sections_render_when_present(request, which, lang):
     assert readiness and set(readiness) <= set(result["tiers"])
     for tier, entry in readiness.items():
         name = result["tiers"][tier][f"name_{lang}"]
-        assert re.search(rf"{re.escape(name)}\n(?:[^\n]*\n){{0,2}}{entry['probability'] * 100:.0f}%", text), tier
+        shown = re.escape(percent(entry["probability"]))  # "<1%" for a small but non-zero probability
+        assert re.search(rf"{re.escape(name)}\n(?:[^\n]*\n){{0,2}}{shown}", text), tier
         for driver in entry["drivers"]:
             assert fields.label(driver["field"], lang) in text, (tier, driver["field"])
     assert result["readiness"]["_model"][f"card_summary_{lang}"] in text
