@@ -1,11 +1,13 @@
 """Reliability of the readiness model on a population of a fresh seed, checked from the outside.
 
-Usage: ``python -m benchmarks.calibration --rows 30000 --seed 990001 [--rules SME-2026] [--out DIR]``.
+Usage: ``python -m benchmarks.calibration --rows 30000 --seed 990001 [--rules SME-2026] [--hidden 0.2,0.5,0.8]
+[--out DIR]``.
 
 It does what an outside check does, through the command line only: ``giantstep population --rows N --seed S``
 writes simulated firms with their outcomes (``<tier>_certified``) and a ``mode`` column; three copies of the
 file are made: full (as drawn), quick (only the quick-check fields kept, the rest blanked) and random (each
-input cell blanked with probability 0.5); each copy goes through ``giantstep batch``; and each tier's
+input cell blanked with probability 0.5, or one random copy per share of ``--hidden``: calibration must hold
+whatever share a user leaves empty); each copy goes through ``giantstep batch``; and each tier's
 ``<tier>_readiness`` is compared with the simulated outcomes in ten bins of predicted probability. Prints the
 reliability table (every bin, and the ones of ``--min-bin`` firms or more judged against ``--tolerance``) and
 exits 1 when such a bin is further than the tolerance from the observed rate. A bin of 100 firms at a rate of
@@ -28,7 +30,14 @@ from webapp.engine.readiness.population.simulate import TIERS
 from webapp.engine.readiness.train import MASKABLE, N_BINS, reliability
 from webapp.engine.rules.rulebook import load_rule_book
 
-VARIANTS = ("full", "quick", "random")
+
+def variants(hidden: str) -> dict[str, tuple[str, float]]:
+    """Profile names and (kind, share hidden): full, quick, then ``random`` (one share) or ``random0.2`` ...."""
+    shares = [float(x) for x in hidden.split(",") if x.strip()]
+    if not shares or not all(0.0 < h < 1.0 for h in shares):
+        raise SystemExit(f"--hidden takes shares strictly between 0 and 1, got {hidden!r}")
+    randoms = {("random" if len(shares) == 1 else f"random{h:g}"): ("random", h) for h in shares}
+    return {"full": ("full", 0.0), "quick": ("quick", 0.0), **randoms}
 
 
 def _cli(*args: str) -> None:
@@ -37,9 +46,10 @@ def _cli(*args: str) -> None:
         raise SystemExit(f"giantstep {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
 
 
-def variant(frame: pd.DataFrame, kind: str, rng: np.random.Generator, quick) -> pd.DataFrame:
+def variant(frame: pd.DataFrame, kind: str, rng: np.random.Generator, quick, hidden: float = 0.5) -> pd.DataFrame:
     """The population file as a user of ``kind`` would fill it: input cells blanked, outcomes kept; ``quick``
-    names the quick check's fields (of the rule set in use)."""
+    names the quick check's fields (of the rule set in use); ``random`` blanks each input cell with
+    probability ``hidden``."""
     out = frame.copy()
     if kind == "quick":
         for name in MASKABLE:
@@ -48,7 +58,7 @@ def variant(frame: pd.DataFrame, kind: str, rng: np.random.Generator, quick) -> 
     elif kind == "random":
         for name in MASKABLE:
             if name in out:
-                out[name] = out[name].mask(rng.random(len(out)) < 0.5, "")
+                out[name] = out[name].mask(rng.random(len(out)) < hidden, "")
     return out
 
 
@@ -74,6 +84,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rules", default=None, help="SME rule set (default: in force today).")
     parser.add_argument("--min-bin", type=int, default=100)
     parser.add_argument("--tolerance", type=float, default=0.05)
+    parser.add_argument("--hidden", default="0.5",
+                        help="Share(s) of input cells the random copies blank, comma-separated (e.g. 0.2,0.5,0.8).")
     parser.add_argument("--out", type=Path, default=None, help="Keep the files here (default: a temporary folder).")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
@@ -87,15 +99,15 @@ def main(argv=None) -> int:
         rng = np.random.default_rng(args.seed)
         quick = load_rule_book().select(args.rules).quick_fields
         results = {}
-        for kind in VARIANTS:
-            source, output = folder / f"{kind}.csv", folder / f"{kind}_out.csv"
-            variant(frame, kind, rng, quick).to_csv(source, index=False)
+        for name, (kind, hidden) in variants(args.hidden).items():
+            source, output = folder / f"{name}.csv", folder / f"{name}_out.csv"
+            variant(frame, kind, rng, quick, hidden).to_csv(source, index=False)
             _cli("batch", str(source), "-o", str(output), "--top-actions", "no", *rules)
-            results[kind] = pd.read_csv(output, low_memory=False)
+            results[name] = pd.read_csv(output, low_memory=False)
         rows = table(results, frame)
         print(f"population {args.rows:,} firms, seed {args.seed}, rules {args.rules or 'in force today'}; "
               f"{time.perf_counter() - started:.0f} s")
-        print(f"{'tier':<16} {'profile':<7} {'bin':<8} {'n':>6} {'predicted':>9} {'observed':>9} {'gap':>6} "
+        print(f"{'tier':<16} {'profile':<10} {'bin':<8} {'n':>6} {'predicted':>9} {'observed':>9} {'gap':>6} "
               f"{'3 sd':>6}")
         failures, beyond_noise = [], []
         for r in rows:
@@ -107,8 +119,15 @@ def main(argv=None) -> int:
             failures += [r] if bad else []
             beyond_noise += [r] if bad and r["gap"] > sd3 else []
             flag = (" OUT" + (" beyond 3 sd" if r["gap"] > sd3 else "")) if bad else ("" if judged else " (small)")
-            print(f"{r['tier']:<16} {r['profile']:<7} {r['bin']:<8} {r['n']:>6} {r['mean_predicted']:>9.4f} "
+            print(f"{r['tier']:<16} {r['profile']:<10} {r['bin']:<8} {r['n']:>6} {r['mean_predicted']:>9.4f} "
                   f"{r['observed']:>9.4f} {r['gap']:>6.4f} {sd3:>6.4f}{flag}")
+        for name in results:   # one line per profile: what the report quotes
+            mine = [r for r in rows if r["profile"] == name and r["n"] >= args.min_bin]
+            print(f"{name:<10} bins of {args.min_bin}+ firms: {len(mine)}, beyond {args.tolerance}: "
+                  f"{sum(r['gap'] > args.tolerance for r in mine)}, largest gap "
+                  f"{max((r['gap'] for r in mine), default=0.0):.4f}; bins of 1,000+ firms: "
+                  f"{sum(r['n'] >= 1000 for r in mine)}, largest gap "
+                  f"{max((r['gap'] for r in mine if r['n'] >= 1000), default=0.0):.4f}")
         worst = max((r["gap"] for r in rows if r["n"] >= args.min_bin), default=0.0)
         judged = sum(r["n"] >= args.min_bin for r in rows)
         print(f"largest gap over the {judged} bins of {args.min_bin}+ firms: {worst:.4f}; bins beyond "

@@ -24,6 +24,11 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
     return out + [""]
 
 
+def _hidden_range(config: dict) -> str:
+    lo, hi = config.get("calibration_hidden", (0.1, 0.8))
+    return f"{lo:g} and {hi:g}"
+
+
 def _tag(meta: dict) -> str:
     """What every figure of this model is measured on: ``simulated`` unless it was retrained on real outcomes."""
     return SIM if meta["trained_on"] == "simulated population" else "real outcomes"
@@ -182,15 +187,21 @@ def model_card(meta: dict) -> str:
         f"Each training firm appears {meta['training']['masking']['copies']:g} times with fields hidden (all "
         "known, the quick-check fields only, or each field hidden with a random probability), so partial profiles "
         "get honest, wider answers. Per tier: HistGradientBoostingClassifier with monotonic constraints and "
-        "native missing values, then isotonic calibration (non-decreasing in the score) on separate calibration "
-        f"firms, each seen {config['calibration_copies']} times: once complete, once as a quick check and "
-        "otherwise with a random share of fields hidden. One isotonic map per level of information, read from "
-        "which fields are known: quick (nothing beyond the quick-check fields), partial (share of input fields "
-        f"known up to {', '.join(f'{e:g}' for e in config['information_edges'])} or more) and full (at least "
+        "native missing values, then calibration on separate calibration firms, each seen "
+        f"{config['calibration_copies']} times: once complete, once as a quick check and otherwise with a share "
+        f"of fields hidden drawn between {_hidden_range(config)}, so every share a user may leave empty is covered. "
+        "Calibration is by level of information, read from which fields are known: quick (nothing beyond the "
+        "quick-check fields), partial (share of input fields known up to "
+        f"{', '.join(f'{e:g}' for e in config['information_edges'])} or more) and full (at least "
         f"{config['full_share']:g} known), since a quick check and a full profile with the same score need not "
-        "share a certification rate; a value change never changes the level, so monotonicity carries through. "
-        "Where a tier's gate holds (`gate_not_met`), the trees and maps are fitted only on the firms the gate "
-        "lets through, the ones they answer for. "
+        "share a certification rate. Within a level the rate is a grid over the engine's status of the tier "
+        "(not met, unknown, met) and the trees' score, fitted by two-dimensional isotonic regression so it rises "
+        "with both: at one score, a firm whose rules are all known and met and one whose rules are undecided do "
+        "not share a rate, and the mix of the two moves with the share of fields hidden. A partial profile's "
+        "rate is interpolated in its share of fields known between the grids of the neighbouring partial levels. "
+        "A value change never changes the level or the share known and never lowers the status, so monotonicity "
+        "carries through. Where a tier's gate holds (`gate_not_met`), the trees and grids are fitted only on the "
+        "firms the gate lets through, the ones they answer for. "
         f"Configuration: {config}.", "",
     ]
     for one in models:
@@ -203,9 +214,9 @@ def model_card(meta: dict) -> str:
               "dependence between fields comes from assumed factor loadings, not from data.",
               "- The hidden part of an outcome (panel, quotas, market-share proof) is noise correlated with the "
               "firm's latent standing; no input measures it, so even a complete profile is uncertain.",
-              "- Calibration is fitted per level of information on the training mix of hidden fields; a profile "
-              "whose pattern of known fields is unusual for its level can be off by more than the reliability "
-              "tables show for the three test patterns.",
+              "- Calibration is fitted per level of information and status on fields hidden at random; a profile "
+              "whose pattern of known fields is unusual (say, every R&D field left empty and everything else "
+              "filled) can be off by more than the reliability tables show for the test patterns.",
               "- A firm holding a tier's title is judged as a re-review; when the title fields are left empty the "
               "model cannot tell an applicant from a holder, and its answer mixes both (enter the titles held).",
               "- The rules are those of the tables named above; a change of rule table makes the artefact refuse "
