@@ -110,9 +110,9 @@ def template(output):
 @click.option("--server", type=click.Choice(("gunicorn", "waitress")), default="gunicorn", show_default=True,
               help="gunicorn: worker processes forked after loading (POSIX); waitress: one process, threads.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
-              help="gunicorn worker processes  [default: one per core]")
+              help="gunicorn worker processes  [default: two per core]")
 @click.option("--threads", type=click.IntRange(1, 64), default=None,
-              help="Threads per worker  [default: 4 with gunicorn, 8 with waitress]")
+              help="Threads per worker  [default: 1 with gunicorn, 8 with waitress]")
 def serve(host, port, server, workers, threads):
     """Run the web app; SQLite and the secret key live in the instance folder (GIANTSTEP_INSTANCE_DIR)."""
     from webapp.web.server import serve as run_server

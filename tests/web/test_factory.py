@@ -118,7 +118,7 @@ def test_serve_migrates_then_starts_waitress(tmp_path, monkeypatch):
 
 
 def test_serve_forks_gunicorn_workers_after_loading(tmp_path, monkeypatch):
-    """By default gunicorn: one worker per core, threaded, the app (rule book, cohorts, model, migrated
+    """By default gunicorn: two single-threaded workers per core, the app (rule book, cohorts, model, migrated
     database) loaded before the fork, graceful shutdown within 30 s."""
     from gunicorn.app.base import BaseApplication
 
@@ -129,7 +129,7 @@ def test_serve_forks_gunicorn_workers_after_loading(tmp_path, monkeypatch):
     monkeypatch.setattr(BaseApplication, "run", lambda self: seen.update(cfg=self.cfg, app=self.wsgi()))
     server.serve("127.0.0.1", 5099, instance_path=str(tmp_path / "instance"))
     cfg = seen["cfg"]
-    assert cfg.workers == server.default_workers() == len(os.sched_getaffinity(0))
-    assert cfg.preload_app and cfg.worker_class_str == "gthread" and cfg.threads == 4
+    assert cfg.workers == server.default_workers() == 2 * len(os.sched_getaffinity(0))
+    assert cfg.preload_app and cfg.worker_class_str == "gthread" and cfg.threads == 1
     assert cfg.bind == ["127.0.0.1:5099"] and cfg.graceful_timeout == 30
     assert "giantstep" in seen["app"].extensions and (tmp_path / "instance" / "giantstep.sqlite").exists()

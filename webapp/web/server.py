@@ -1,5 +1,6 @@
 """``giantstep serve``: the app built once (rule book, cohorts, model, migrated database), then served by
-gunicorn worker processes (one per core by default, forked after everything is loaded) or by waitress threads.
+gunicorn worker processes (two single-threaded ones per core by default, forked after everything is loaded) or
+by waitress threads.
 
 Both stop gracefully on SIGTERM or Ctrl+C: requests in flight are finished, new connections are refused.
 """
@@ -21,12 +22,26 @@ SERVERS = ("gunicorn", "waitress")
 GRACEFUL_TIMEOUT_S = 30
 
 
-def default_workers() -> int:
-    """One worker process per core this process may run on."""
+# gunicorn's defaults: two single-threaded worker processes per core. Threads in one process share one
+# interpreter lock, so a request that computes (an assessment: tens of ms of CPU) stalls the others in its
+# process; measured with benchmarks.load on 2 idle cores, 50 users: 4 threads per worker 51 requests/s, p50
+# 85 ms, p95 1.7 s; 1 thread per worker 78-80 requests/s, p50 12-16 ms, p95 0.58 s. Two processes per core
+# rather than one keep a core busy while a worker waits on the database or a slow client.
+WORKERS_PER_CORE = 2
+GUNICORN_THREADS = 1
+
+
+def cores() -> int:
+    """The cores this process may run on."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def default_workers() -> int:
+    """gunicorn worker processes by default: :data:`WORKERS_PER_CORE` per core."""
+    return WORKERS_PER_CORE * cores()
 
 
 def build_app(instance_path: str | None = None) -> Flask:
@@ -58,7 +73,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, *, server: str = "gunicorn"
         server = "waitress"  # gunicorn runs on POSIX systems only
     app = build_app(instance_path)
     workers = workers or default_workers()
-    where = f"{workers} worker process(es) x {threads or 4} threads" if server == "gunicorn" else \
+    where = f"{workers} worker process(es) x {threads or GUNICORN_THREADS} thread(s)" if server == "gunicorn" else \
         f"waitress, {threads or 8} threads"
     print(f"GiantStep: http://{host}:{port}/  ({where}; instance folder: {app.instance_path}; "
           "Ctrl+C or SIGTERM to stop)", file=sys.stderr, flush=True)
@@ -67,7 +82,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, *, server: str = "gunicorn"
         if server == "waitress":
             _serve_waitress(app, host, port, threads or 8)
         else:
-            _serve_gunicorn(app, host, port, workers, threads or 4)
+            _serve_gunicorn(app, host, port, workers, threads or GUNICORN_THREADS)
     finally:
         jobqueue.stop_spawned(consumer)
 
