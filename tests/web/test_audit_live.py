@@ -8,15 +8,15 @@ import http.client
 import json
 import os
 import re
-import socket
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+
+from tests.web.live import free_port, stop, wait_until_up
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,41 +65,22 @@ class Browser:
         return self.call("POST", path, urlencode(data).encode(), "application/x-www-form-urlencoded")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """`giantstep serve` as shipped on a fresh GIANTSTEP_INSTANCE_DIR; stopped (by pid) afterwards."""
     tmp = tmp_path_factory.mktemp("audit")
     instance = tmp / "instance"
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GIANTSTEP_INSTANCE_DIR": str(instance), "PYTHONPATH": str(ROOT)}
     env.pop("FLASK_SECRET_KEY", None)
     log = (tmp / "serve.log").open("wb")
     server = subprocess.Popen([sys.executable, "-m", "webapp.cli", "serve", "--host", "127.0.0.1", "--port",
                                str(port)], cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if Browser(port).call("GET", "/api/v1/fields")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, (tmp / "serve.log").read_text()
-            time.sleep(0.5)
+        wait_until_up(lambda: Browser(port).call("GET", "/api/v1/fields")[0] == 200, server, tmp / "serve.log")
         yield port, instance
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop([server])
         log.close()
 
 

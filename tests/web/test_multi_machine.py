@@ -21,7 +21,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.test_api_outside import _call, _free_port, _multipart
+from tests.web.live import call, follow_job, free_port, multipart, stop, wait_until_up
 from tests.web.test_batch_queue import redis_url  # noqa: F401  (fixture)
 from tests.web.test_batches import firms_csv
 
@@ -59,7 +58,7 @@ def postgres_url():
     (folder / "pw").write_text(password)
     if as_user:
         shutil.chown(folder / "pw", "postgres")
-    port = _free_port()
+    port = free_port()
     subprocess.run([*as_user, initdb, "-D", str(data), "-U", "giantstep", "--pwfile", str(folder / "pw"),
                     "--auth", "scram-sha-256", "-E", "UTF8", "--locale", "C"], check=True, capture_output=True)
     started = subprocess.run([*as_user, pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-w", "-t", "60", "-o",
@@ -115,7 +114,7 @@ def machines(postgres_url, redis_url, tmp_path):  # noqa: F811  (redis_url is th
                               cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert migrated.returncode == 0, migrated.stderr
     cli = [sys.executable, "-m", "webapp.cli"]
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     logs = [(tmp_path / f"{name}.log").open("wb") for name in ("a", "b", "worker")]
     processes = [subprocess.Popen([*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -124,24 +123,10 @@ def machines(postgres_url, redis_url, tmp_path):  # noqa: F811  (redis_url is th
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for base, process, log in zip(bases, processes, logs):
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if _call(base + "/api/v1/openapi.json", timeout=5)[0] == 200:
-                        break
-                except OSError:
-                    pass
-                assert process.poll() is None and time.monotonic() < deadline, Path(log.name).read_text()
-                time.sleep(0.5)
+            wait_until_up(lambda b=base: call(b + "/api/v1/openapi.json", timeout=5)[0] == 200, process, log.name)
         yield bases, cli, env, postgres_url, redis_base
     finally:
-        for process in processes:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(processes, timeout=20)
         for log in logs:
             log.close()
 
@@ -176,7 +161,7 @@ def test_two_machines_share_sessions_limits_and_jobs(machines):
     # One API rate limit across both machines (Redis storage): 6 a minute, however the requests are spread.
     body = json.dumps({"profile": EXAMPLE, "as_of": "2026-05-20"}).encode()
     headers = {"Content-Type": "application/json"}
-    statuses = [_call((a, b)[i % 2] + "/api/v1/assess", data=body, headers=headers)[0] for i in range(7)]
+    statuses = [call((a, b)[i % 2] + "/api/v1/assess", data=body, headers=headers)[0] for i in range(7)]
     assert statuses == [200] * 6 + [429], statuses
     import redis
 
@@ -189,21 +174,14 @@ def test_two_machines_share_sessions_limits_and_jobs(machines):
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert created.returncode == 0, created.stderr
     auth = {"Authorization": f"Bearer {created.stdout.strip()}"}
-    upload, content_type = _multipart("firms.csv", firms_csv(12, bad=(3,)))
-    status, response_headers, answer = _call(a + "/api/v1/batches", data=upload,
+    upload, content_type = multipart("firms.csv", firms_csv(12, bad=(3,)))
+    status, response_headers, answer = call(a + "/api/v1/batches", data=upload,
                                              headers={**auth, "Content-Type": content_type})
     assert status == 202, answer
     location = response_headers["Location"]
-    deadline = time.monotonic() + 300
-    while True:
-        status, _, answer = _call(b + location, headers=auth)
-        job = json.loads(answer)
-        if job["status"] in ("done", "failed", "cancelled"):
-            break
-        assert status == 200 and time.monotonic() < deadline, job
-        time.sleep(1)
+    job = follow_job(b + location, auth)
     assert job["status"] == "done", job
-    status, _, answer = _call(b + job["downloads"]["csv"], headers=auth)
+    status, _, answer = call(b + job["downloads"]["csv"], headers=auth)
     rows = list(csv.DictReader(io.StringIO(answer.decode("utf-8-sig"))))
     assert status == 200 and len(rows) == 12
     assert sum(1 for row in rows if row["tier"]) == 11

@@ -1,0 +1,76 @@
+"""Helpers for tests against real `giantstep serve` / `giantstep worker` processes on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def call(url: str, *, data: bytes | None = None, headers: dict | None = None, timeout: float = 60):
+    """(status, headers, body) of one HTTP call; error statuses are answers too."""
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method="POST" if data else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read()
+
+
+def multipart(name: str, content: bytes) -> tuple[bytes, str]:
+    """A multipart body uploading ``content`` as the form's ``file``, and its content type."""
+    boundary = uuid.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+            f"Content-Type: text/csv\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def wait_until_up(ready: Callable[[], bool], process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    """Poll ``ready()`` until it is true; fail with the process's log if it exits or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if ready():
+                return
+        except OSError:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, Path(log).read_text()
+        time.sleep(0.5)
+
+
+def stop(processes: Iterable[subprocess.Popen | None], timeout: float = 40) -> None:
+    """SIGTERM each process and wait for it (SIGKILL after ``timeout`` seconds)."""
+    for process in processes:
+        if process is None:
+            continue
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def follow_job(url: str, headers: dict, timeout: float = 300) -> dict:
+    """Poll a batch job's JSON at ``url`` until it is done, failed or cancelled; return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, _, body = call(url, headers=headers)
+        job = json.loads(body)
+        if job["status"] in ("done", "failed", "cancelled"):
+            return job
+        assert status == 200 and time.monotonic() < deadline, job
+        time.sleep(1)
