@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
+
+from tests.web.live import app_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -15,25 +16,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The real app (CSRF on, migrated SQLite) on 127.0.0.1 and a free port, served from a thread."""
-    from werkzeug.serving import make_server
-
-    from webapp.web import create_app
-    from webapp.web.db import upgrade_database
-
-    instance = tmp_path_factory.mktemp("live-instance")
-    app = create_app({"SECRET_KEY": "browser-tests", "TESTING": False,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'live.sqlite'}"},
-                     instance_path=str(instance))
-    upgrade_database(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
-    with app.app_context():
-        app.extensions["sqlalchemy"].engine.dispose()
+    with app_in_thread(tmp_path_factory.mktemp("live-instance"), {"SECRET_KEY": "browser-tests"}) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,46 @@
-"""Helpers for tests against real `giantstep serve` / `giantstep worker` processes on 127.0.0.1."""
+"""Helpers for tests against a real server on 127.0.0.1: the app served from a thread of the test process, or
+`giantstep serve` / `giantstep worker` processes."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+
+
+@contextlib.contextmanager
+def app_in_thread(instance: Path, config: dict, *, job_consumer: bool = False) -> Iterator[str]:
+    """The real app (migrated SQLite in ``instance``, ``config`` on top) served from a thread on 127.0.0.1 and a
+    free port, with consumer threads running its batch jobs when ``job_consumer``; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    from webapp.web import create_app, jobqueue
+    from webapp.web.db import upgrade_database
+
+    app = create_app({"TESTING": False, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'live.sqlite'}",
+                      **config}, instance_path=str(instance))
+    upgrade_database(app)
+    consumer = jobqueue.start_consumer(app, workers=1) if job_consumer else None
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        jobqueue.stop_consumer(consumer)
+        with app.app_context():
+            app.extensions["sqlalchemy"].engine.dispose()
 
 
 def free_port() -> int:

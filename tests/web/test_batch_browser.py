@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 import time
 import zipfile
 
 import pandas as pd
 import pytest
 
+from tests.web.live import app_in_thread
 from tests.web.test_batches import BAD_ROWS, firms_csv
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -20,26 +20,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def jobs_server(tmp_path_factory):
     """The real app (CSRF on, SQLite queue) served from a thread, with consumer threads running its jobs."""
-    from werkzeug.serving import make_server
-
-    from webapp.web import create_app, jobqueue
-    from webapp.web.db import upgrade_database
-
-    instance = tmp_path_factory.mktemp("jobs-instance")
-    app = create_app({"SECRET_KEY": "browser-jobs", "TESTING": False, "JOB_HEARTBEAT": 1,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'live.sqlite'}"}, instance_path=str(instance))
-    upgrade_database(app)
-    consumer = jobqueue.start_consumer(app, workers=1)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="jobs-live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
-    jobqueue.stop_consumer(consumer)
-    with app.app_context():
-        app.extensions["sqlalchemy"].engine.dispose()
+    with app_in_thread(tmp_path_factory.mktemp("jobs-instance"), {"SECRET_KEY": "browser-jobs", "JOB_HEARTBEAT": 1},
+                       job_consumer=True) as base:
+        yield base
 
 
 def _register(page, base, email):
