@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 
 from tests.factories import make_profile, make_profiles
 from webapp.engine.batch import BatchCancelled, run_batch
+from webapp.engine.io.readers import open_table
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = dt.date(2026, 6, 1)
@@ -136,3 +138,26 @@ def test_empty_table_writes_headers_only(tmp_path):
     summary = run_batch(src, out, as_of=AS_OF)
     got = pd.read_parquet(out)
     assert summary.rows == 0 and len(got) == 0 and {"revenue", "tier", "errors"} <= set(got.columns)
+
+
+class _CountingStream(io.BytesIO):
+    """Counts reads from any thread (Arrow's read-ahead reads from its own)."""
+
+    reads = 0
+
+    def read(self, *args):
+        self.reads += 1
+        return super().read(*args)
+
+
+def test_csv_headers_leave_the_stream_to_the_row_readers():
+    """Reading a CSV's headers leaves no reader behind on the shared stream: a background read-ahead that
+    moves it under the next reader made the row count see an empty file."""
+    data = make_profiles(300, seed=5).to_csv(index=False).encode("utf-8-sig")
+    stream = _CountingStream(data)
+    with open_table(stream, fmt=".csv") as reader:
+        time.sleep(0.2)  # room for any read-ahead to run
+        assert stream.reads == 1  # the head, from which the headers were parsed
+        assert len(reader.columns) > 50
+        assert reader.count_rows() == 300
+        assert sum(batch.num_rows for batch in reader.batches(rows=120)) == 300

@@ -113,17 +113,22 @@ class CsvReader(TableReader):
         self._start = stream.tell()
         head = stream.read(_HEAD_BYTES)
         self.encoding, self._skip = _csv_encoding(head)
-        self.columns = _unique_blank_names(self._open(names_only=True).schema.names)
+        # The headers come from the bytes already read: Arrow's reader reads ahead in a background thread, and
+        # a reader left behind must not move the shared stream under the next one.
+        headers = self._open(pa.BufferReader(head[self._skip:]), names_only=True)
+        self.columns = _unique_blank_names(headers.schema.names)
 
-    def _open(self, *, names_only: bool = False, include=None):
-        self._stream.seek(self._start + self._skip)
+    def _open(self, source=None, *, names_only: bool = False, include=None):
+        if source is None:
+            self._stream.seek(self._start + self._skip)
+            source = self._stream
         read = pacsv.ReadOptions(encoding=self.encoding, block_size=1 << (16 if names_only else 21), use_threads=True)
         parse = pacsv.ParseOptions(newlines_in_values=True)
         types = {} if names_only else {name: pa.string() for name in self._raw_names}
         convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False,
                                        quoted_strings_can_be_null=False, include_columns=include)
         try:
-            reader = pacsv.open_csv(self._stream, read_options=read, parse_options=parse, convert_options=convert)
+            reader = pacsv.open_csv(source, read_options=read, parse_options=parse, convert_options=convert)
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             raise _csv_problem(exc) from None
         if names_only:
