@@ -90,6 +90,19 @@ def test_text_output_gives_percentage_points(tmp_path):
     assert re.search(r"2\.5%, required ≥ 3% \(short by 0\.5 percentage points", en)
 
 
+def test_one_point_is_singular_in_text_and_on_the_page(tmp_path, client):
+    """An R&D ratio one point short (2% of revenue against 3%) reads "1 percentage point" in the CLI text and
+    on the result page alike (one wording, from advice.format)."""
+    one = dict(SHORT, rd_expense=160.0)
+    en = _cli_text(tmp_path, "en", **one)
+    assert re.search(r"2%, required ≥ 3% \(short by 1 percentage point[;)]", en)
+    from tests.web.helpers import form_data
+    client.get("/lang/en")
+    client.post("/assess", data=form_data(make_profile(**one), rules="SME-2022"))
+    spans = re.findall(r'<span class="gap-distance gap-(\w+)">([^<]*)</span>', client.get("/assess/result").text)
+    assert ("below_min", "short by 1 percentage point") in spans
+
+
 def test_web_result_says_which_way(client):
     """The result page marks the ceiling 超出 and the floor 还差, in points for ratios."""
     from tests.web.helpers import form_data

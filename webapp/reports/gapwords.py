@@ -10,7 +10,7 @@ never reads "exceeds by 0".
 from __future__ import annotations
 
 from webapp import fields
-from webapp.engine.advice.format import direction_word, format_choice, format_distance, format_value
+from webapp.engine.advice.format import direction_word, format_choice, format_distance, format_value, readable_pair
 
 OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "=", "!=": "≠"}
 _WORDS = {
@@ -30,13 +30,10 @@ def money_exact(value: float, lang: str) -> str:
 
 
 def value_pair(value, threshold, unit: str, lang: str) -> tuple[str, str]:
-    """The firm's value and the rule's bound as :func:`format_value` shows them, unless two different
-    amounts would read the same ("20,000 万元" against "20,000 万元"): then both to the yuan."""
-    shown = format_value(value, unit, lang), format_value(threshold, unit, lang)
-    if unit == "wan" and shown[0] == shown[1] and isinstance(value, int | float) and \
-            isinstance(threshold, int | float) and value != threshold:
-        return money_exact(value, lang), money_exact(threshold, lang)
-    return shown
+    """The firm's value and the rule's bound as :func:`format_value` shows them, both to the yuan when two
+    different amounts would read the same (:func:`readable_pair`)."""
+    return readable_pair(value, threshold, unit, lambda x: format_value(x, unit, lang),
+                         lambda x: money_exact(x, lang))
 
 
 def _unit(item: dict) -> str:

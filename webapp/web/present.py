@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from webapp import fields
-from webapp.engine.advice.format import direction_of, format_money
+from webapp.engine.advice.format import direction_of, format_distance, format_money, readable_pair
 from webapp.web import services
 from webapp.web.i18n import field_unit, fmt_number, fmt_value, localized
 
@@ -156,24 +156,19 @@ def gap_line(item: dict, lang: str) -> dict:
             "direction": direction_of(item),
             "missing": [fields.label(m, lang) for m in item.get("missing", []) if m in fields.FIELDS]}
     metric, op = item.get("metric"), item.get("op", "")
-    if item.get("threshold") is not None:
-        sign = SET_OPS[op][lang] if op in SET_OPS else OPS.get(op, op)
+    sign = SET_OPS[op][lang] if op in SET_OPS else OPS.get(op, op)
+    if item.get("value") is not None and item.get("threshold") is not None:
+        line["value"], target = readable_pair(
+            item["value"], item["threshold"], unit, lambda x: _item_value(x, unit, lang, metric),
+            lambda x: fmt_value(x, unit, lang).replace(fmt_number(x), fmt_number(x, 4), 1))  # 0.0001 万元 = 1 元
+        line["target"] = f"{sign} {target}"
+    elif item.get("threshold") is not None:
         line["target"] = f"{sign} {_item_value(item['threshold'], unit, lang, metric)}"
-    if item.get("value") is not None:
+    elif item.get("value") is not None:
         line["value"] = _item_value(item["value"], unit, lang, metric)
-    if unit == "wan" and line["value"] and line["target"] and line["target"].endswith(line["value"]) and \
-            item["value"] != item["threshold"]:  # one yuan over 2亿 must not read "20,000 ≤ 20,000"
-        def exact(x):  # to the yuan: 0.0001 万元
-            return fmt_value(x, unit, lang).replace(fmt_number(x), fmt_number(x, 4), 1)
-        line["value"], line["target"] = exact(item["value"]), f"{sign} {exact(item['threshold'])}"
     if item.get("distance"):
         dist = item["distance"]
-        points = fmt_number(dist * 100)
-        words = "个百分点" if lang == "zh" else ("percentage point" if points == "1" else "percentage points")
-        if unit == "pct":
-            points = fmt_number(dist)
-            words = "个百分点" if lang == "zh" else ("percentage point" if points == "1" else "percentage points")
-        line["distance"] = f"{points} {words}" if unit in ("ratio", "pct") else \
+        line["distance"] = format_distance(dist, unit, lang) if unit in ("ratio", "pct") else \
             format_money(dist, lang) if unit == "wan" and abs(dist) < 0.01 else fmt_value(dist, unit, lang)
     lever = item.get("lever")
     if lever and lever.get("field") in fields.FIELDS:

@@ -119,11 +119,21 @@ def format_distance(value, unit: str, lang: str) -> str:
     """A gap: ratio and percent gaps in percentage points, others as :func:`format_value`."""
     if value is None:
         return _WORDS[lang]["unknown"]
-    if unit == "ratio":
-        return _trim(float(value) * 100, 2) + _WORDS[lang]["pp"]
-    if unit == "pct":
-        return _trim(float(value), 2) + _WORDS[lang]["pp"]
+    if unit in ("ratio", "pct"):
+        points = _trim(float(value) * (100 if unit == "ratio" else 1), 2)
+        return points + (" percentage point" if points == "1" and lang == "en" else _WORDS[lang]["pp"])
     return format_value(value, unit, lang)
+
+
+def readable_pair(value, threshold, unit: str, show, exact) -> tuple[str, str]:
+    """A gap's figure and bound as ``show`` writes them, unless two different amounts would read the same
+    ("20,000 万元" against "20,000 万元"): then both as ``exact`` writes them (to the yuan), so one yuan over a
+    ceiling never reads as meeting it. The text, the PDF and the page each pass their own formatters."""
+    shown = show(value), show(threshold)
+    if unit == "wan" and shown[0] == shown[1] and isinstance(value, int | float) and \
+            isinstance(threshold, int | float) and value != threshold:
+        return exact(value), exact(threshold)
+    return shown
 
 
 def text_values(action: dict, result: Mapping, data: AdviceData, lang: str) -> dict:
