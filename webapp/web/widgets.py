@@ -12,13 +12,15 @@ import functools
 
 from markupsafe import Markup, escape
 from wtforms.widgets import Select, TextInput
-from wtforms.widgets.core import clean_key
 
 
 @functools.lru_cache(maxsize=256)
 def _key(key: str) -> str:
     """An attribute name as WTForms writes it (``class_`` -> ``class``, ``aria_x`` -> ``aria-x``), escaped."""
-    return str(escape(clean_key(key)))
+    key = key.rstrip("_")
+    if key.startswith(("data_", "aria_")):
+        key = key.replace("_", "-")
+    return str(escape(key))
 
 
 def html_params(**kwargs) -> Markup:
@@ -68,7 +70,7 @@ class FastSelect(Select):
         kwargs.setdefault("id", field.id)
         _flag_attrs(self, field, kwargs)
         html = [f"<select {html_params(name=field.name, **kwargs)}>"]
-        for choice in field._iter_choices_normalized():
+        for choice in field.iter_choices():
             html.append(self._option(choice))
         html.append("</select>")
         return Markup("".join(html))
