@@ -6,12 +6,14 @@ from flask import Flask
 
 from webapp import paths
 from webapp.web import config, db, jobqueue, security, services
+from webapp.web.json_provider import FastJSONProvider
 
 
 def create_app(test_config: dict | None = None, *, instance_path: str | None = None) -> Flask:
     """Create and configure the GiantStep web application."""
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=instance_path or str(paths.resolve().instance))
+    app.json = FastJSONProvider(app)  # answers written by orjson (webapp/web/json_provider.py)
     app.config.from_object(config.DefaultConfig)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)  # instance/config.py: SECRET_KEY, database URL ...

@@ -19,6 +19,7 @@ from marshmallow import fields as mf
 from webargs.fields import DelimitedList
 
 from webapp import fields as registry
+from webapp.web.api_dump import dump_is_identity
 from webapp.web.services import MODES, WHAT_IF_FIELDS
 
 STATUSES = ("met", "not_met", "unknown")
@@ -160,6 +161,14 @@ class Open(ma.Schema):
 
     class Meta:
         unknown = ma.INCLUDE
+
+    def dump(self, obj, *, many: bool | None = None):
+        """The dump of ``obj``; ``obj`` itself (a shallow copy) when the dump would not change it (see
+        :mod:`webapp.web.api_dump`)."""
+        if not (self.many if many is None else many) and \
+                dump_is_identity(self, obj, allowed_hooks=frozenset({"_keep_the_rest"})):
+            return dict(obj)
+        return super().dump(obj, many=many)
 
     @ma.post_dump(pass_original=True)
     def _keep_the_rest(self, data, original, **kwargs):
