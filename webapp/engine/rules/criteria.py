@@ -63,6 +63,7 @@ class FieldIntervals:
         self.columns = columns or {}
         self.flags = {"review": float(bool(review))}
         self._cache: dict[str, Interval] = {}
+        self._pairs: dict[str, tuple[float, float]] = {}
         self._points: dict[str, np.ndarray] = {}
         enums = {}
         for spec in fields.REGISTRY:
@@ -73,7 +74,7 @@ class FieldIntervals:
                     codes = col.cat.codes.to_numpy() if isinstance(col.dtype, pd.CategoricalDtype) else \
                         pd.Categorical(col, categories=spec.choices).codes
                 enums[spec.name] = (np.asarray(codes, dtype=np.int16), spec.choices)
-        self.evaluator = Evaluator(self.n, self.resolve, enums)
+        self.evaluator = Evaluator(self.n, self.resolve, enums, scalar=self.scalar)
 
     def resolve(self, name: str) -> Interval:
         """Interval of a field (bounds where unknown), a derived metric or a flag."""
@@ -95,6 +96,23 @@ class FieldIntervals:
             else:
                 res = Interval(vals, vals)
         self._cache[name] = res
+        return res
+
+    def scalar(self, name: str) -> tuple[float, float]:
+        """For a frame of one firm, :meth:`resolve` as a ``(lo, hi)`` pair of floats."""
+        res = self._pairs.get(name)
+        if res is None:
+            if name in self.flags:
+                res = (self.flags[name], self.flags[name])
+            elif name in self.metrics:
+                res = self.evaluator.evaluate_scalar(self.metrics[name].expr.tree)
+            elif name in self.columns and name in _BOUNDS:
+                v = float(self.columns[name][0])
+                res = (float(_BOUNDS[name][0]), float(_BOUNDS[name][1])) if v != v else (v, v)
+            if res is None:
+                interval = self.resolve(name)
+                res = (float(interval.lo[0]), float(interval.hi[0]))
+            self._pairs[name] = res
         return res
 
     def point(self, name: str) -> np.ndarray:

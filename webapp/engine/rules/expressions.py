@@ -33,18 +33,12 @@ from webapp.engine.rules.intervals import (
     if_else,
     status_codes,
 )
+from webapp.engine.rules.scalar import EnumValue, compiled, enum_deps, enum_hit, monotone_parts
 
 __all__ = ["FUNCTIONS", "REL_TOL", "EnumValue", "Evaluator", "Expression", "ExpressionError", "Interval",
            "compile_expression", "if_else", "status_codes"]
 
 FUNCTIONS = ("min", "max", "floor", "mean", "span")
-
-
-@dataclass(frozen=True)
-class EnumValue:
-    """An enum field held at one class during enumeration."""
-
-    value: str
 
 
 @dataclass
@@ -64,7 +58,7 @@ class Expression:
         """For every node of the tree (by id), the names among ``enum_names`` it depends on (worked out once)."""
         deps = self._deps.get(enum_names)
         if deps is None:
-            deps = self._deps[enum_names] = _enum_deps(self.tree, frozenset(enum_names))
+            deps = self._deps[enum_names] = enum_deps(self.tree, frozenset(enum_names))
         return deps
 
     def atoms(self) -> list[ast.Compare]:
@@ -115,21 +109,27 @@ _ALLOWED_NODES = (
 # ---------------------------------------------------------------------------- evaluation
 
 
-
 class Evaluator:
     """Evaluate expressions for ``n`` firms given a resolver from names to intervals.
 
     ``resolve(name)`` returns an :class:`Interval` for numeric, boolean and derived names; enum
-    names are looked up in ``enums`` (name -> (codes array with -1 for unknown, choices)).
+    names are looked up in ``enums`` (name -> (codes array with -1 for unknown, choices)). For one firm,
+    ``scalar(name)`` (optional) returns the same interval as a ``(lo, hi)`` pair of floats, and expressions
+    are evaluated in Python floats (:mod:`webapp.engine.rules.scalar`), with the same results.
     """
 
     def __init__(self, n: int, resolve: Callable[[str], Interval],
-                 enums: Mapping[str, tuple[np.ndarray, tuple[str, ...]]]):
+                 enums: Mapping[str, tuple[np.ndarray, tuple[str, ...]]],
+                 scalar: Callable[[str], tuple[float, float]] | None = None):
         self.n = n
         self._resolve = resolve
         self.enums = enums
         self._consts: dict[float, Interval] = {}
         self._combos: dict[tuple[str, ...], list] = {}
+        self._scalar = scalar if n == 1 else None
+        self._enum_set = frozenset(enums)
+        self._classes = {name: tuple(EnumValue(c) for c in (choices if codes[0] < 0 else (choices[codes[0]],)))
+                         for name, (codes, choices) in enums.items()} if self._scalar else {}
 
     def const(self, value: float) -> Interval:
         """A known constant for every firm; one read-only interval per value, shared by every use."""
@@ -143,8 +143,21 @@ class Evaluator:
 
     def evaluate(self, expr: Expression) -> Interval:
         """Evaluate ``expr`` exactly over every class of the unknown enum fields it names."""
+        if self._scalar is not None:
+            pair = self.evaluate_scalar(expr.tree)
+            if pair is not None:
+                return Interval(np.array([pair[0]]), np.array([pair[1]]))
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return self._evaluate(expr)
+
+    def evaluate_scalar(self, tree: ast.expr) -> tuple[float, float] | None:
+        """For one firm (with a scalar resolver), the ``(lo, hi)`` of an expression tree; None when the tree is
+        left to the array evaluator (:func:`webapp.engine.rules.scalar.compiled`) or is not a number."""
+        fn = compiled(tree, self._enum_set)
+        if fn is None:
+            return None
+        pair = fn(self._scalar, self._classes)
+        return pair if type(pair) is tuple else None
 
     def _evaluate(self, expr: Expression) -> Interval:
         enum_names = expr.enum_names(self.enums)
@@ -166,7 +179,7 @@ class Evaluator:
         names = deps[id(node)]
         if not names:
             return self._eval(node, {}, memo)
-        parts = _monotone_parts(node)
+        parts = monotone_parts(node)
         if parts is not None:
             seen: set[str] = set()
             for part in parts:
@@ -268,7 +281,7 @@ class Evaluator:
         for op, comp in zip(node.ops, node.comparators):
             right = self._eval(comp, fixed, memo)
             if isinstance(left, EnumValue) or isinstance(right, tuple | EnumValue):
-                parts.append(self.const(1.0 if _enum_hit(op, left, right) else 0.0))
+                parts.append(self.const(1.0 if enum_hit(op, left, right) else 0.0))
             else:
                 parts.append(_compare(op, left, right))
             left = right
@@ -312,24 +325,9 @@ _NODES = _NodeTable({
 })
 
 
-_MONOTONE_CALLS = frozenset({"min", "max", "span"})
-
-
-def _monotone_parts(node: ast.expr) -> list[ast.expr] | None:
-    """The operands of a node whose interval is monotone in each operand's end points, else None."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
-        return [node.left, node.right]
-    if isinstance(node, ast.BoolOp):
-        return node.values
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.USub | ast.UAdd):
-        return [node.operand]
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _MONOTONE_CALLS:
-        return node.args
-    return None
-
-
 def _combine(node: ast.expr, parts: list[Interval], evaluator: Evaluator) -> Interval:
-    """The operation of ``node`` (see :func:`_monotone_parts`) on its operands' intervals."""
+    """The operation of ``node`` (see :func:`~webapp.engine.rules.scalar.monotone_parts`) on its operands'
+    intervals."""
     if isinstance(node, ast.BinOp):
         return _binop(node.op, *parts)
     if isinstance(node, ast.BoolOp):
@@ -340,34 +338,3 @@ def _combine(node: ast.expr, parts: list[Interval], evaluator: Evaluator) -> Int
             return _not(a)
         return Interval(-a.hi, -a.lo) if isinstance(node.op, ast.USub) else a
     return evaluator._call(node.func.id, parts)
-
-
-def _enum_hit(op, left, right) -> bool:
-    """Whether an enum class compares true with a class name or a tuple of them."""
-    if not isinstance(left, EnumValue):
-        raise ExpressionError("an enum must stand on the left of a comparison with a class name")
-    if isinstance(op, ast.In | ast.NotIn):
-        values = {v.value for v in right}
-        hit = left.value in values
-        return hit if isinstance(op, ast.In) else not hit
-    if isinstance(op, ast.Eq | ast.NotEq):
-        hit = left.value == right.value
-        return hit if isinstance(op, ast.Eq) else not hit
-    raise ExpressionError("enums compare only with ==, != and in")
-
-
-def _enum_deps(tree: ast.expr, enum_names: frozenset[str]) -> dict[int, tuple[str, ...]]:
-    """For every node of ``tree`` (by id), the enum names among ``enum_names`` it depends on, sorted."""
-    out: dict[int, tuple[str, ...]] = {}
-
-    def walk(node: ast.AST) -> frozenset[str]:
-        found = frozenset([node.id]) & enum_names if isinstance(node, ast.Name) else frozenset()
-        for child in ast.iter_child_nodes(node):
-            found |= walk(child)
-        out[id(node)] = tuple(sorted(found))
-        return found
-
-    walk(tree)
-    return out
-
-

@@ -187,4 +187,7 @@ def if_else(cond: Interval, yes: Interval, no: Interval) -> Interval:
 
 def status_codes(result: Interval) -> np.ndarray:
     """Map a boolean interval to status codes: 1 met, 0 not met, -1 unknown."""
+    if len(result.lo) == 1:  # one firm
+        lo, hi = result.lo[0], result.hi[0]
+        return np.array([1 if lo >= 1 else 0 if hi <= 0 else -1], dtype=np.int8)
     return np.where(result.lo >= 1, 1, np.where(result.hi <= 0, 0, -1)).astype(np.int8)

@@ -75,6 +75,10 @@ def _unrank(rank: np.ndarray) -> np.ndarray:
     return _UNRANK[rank]
 
 
+_ONE_RANK = {NOT_MET: 0, UNKNOWN: 1, MET: 2}   # _rank for one status code
+_ONE_UNRANK = (NOT_MET, UNKNOWN, MET)
+
+
 def kleene_and(statuses: list[np.ndarray]) -> np.ndarray:
     """Kleene AND of status-code arrays.
 
@@ -90,6 +94,8 @@ def kleene_and(statuses: list[np.ndarray]) -> np.ndarray:
     """
     if not statuses:
         raise ValueError("kleene_and needs at least one operand")
+    if len(statuses[0]) == 1:  # one firm: in Python, without an array per step
+        return np.array([_ONE_UNRANK[min(_ONE_RANK[s[0]] for s in statuses)]], dtype=np.int8)
     return _unrank(functools.reduce(np.minimum, [_rank(s) for s in statuses]))
 
 
@@ -106,6 +112,11 @@ def kleene_or(statuses: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     tuple of numpy.ndarray
         int8 status codes and int16 index of the first met operand.
     """
+    if len(statuses[0]) == 1:  # one firm: in Python, without an array per step
+        codes = [s[0] for s in statuses]
+        met = [j for j, c in enumerate(codes) if c == MET]
+        return (np.array([_ONE_UNRANK[max(_ONE_RANK[c] for c in codes)]], dtype=np.int8),
+                np.array([met[0] if met else -1], dtype=np.int16))
     status = _unrank(functools.reduce(np.maximum, [_rank(s) for s in statuses]))
     route = np.full(status.shape, -1, dtype=np.int16)
     for j in range(len(statuses) - 1, -1, -1):
@@ -126,6 +137,9 @@ def scored_status(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     numpy.ndarray
         int8 status codes.
     """
+    if len(lo) == 1:  # one firm
+        a, b = lo[0], hi[0]
+        return np.array([UNKNOWN if a != b else MET if a > 0 else NOT_MET], dtype=np.int8)
     return np.where(lo != hi, UNKNOWN, np.where(lo > 0, MET, NOT_MET)).astype(np.int8)
 
 
@@ -162,6 +176,8 @@ def bracket_points(b: Brackets, value: Interval) -> tuple[np.ndarray, np.ndarray
     tuple of numpy.ndarray
         Lowest and highest points per firm.
     """
+    if len(value.lo) == 1:  # one firm: in Python, as below
+        return _one_bracket_points(b, float(value.lo[0]), float(value.hi[0]))
     edges = np.asarray(b.edges)
     pts = np.asarray(b.points + (b.otherwise,))
 
@@ -179,3 +195,20 @@ def bracket_points(b: Brackets, value: Interval) -> tuple[np.ndarray, np.ndarray
         p_lo = np.where(inside, np.minimum(p_lo, p), p_lo)
         p_hi = np.where(inside, np.maximum(p_hi, p), p_hi)
     return p_lo, p_hi
+
+
+def _one_bracket_points(b: Brackets, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`bracket_points` for one firm's ``[lo, hi]``, with the same comparisons and the same picks."""
+    tols = [_tol(float(e)) for e in b.edges]
+
+    def index(v: float) -> int:
+        if b.at_most:
+            return sum(v > e + t for e, t in zip(b.edges, tols))
+        return sum(v < e - t for e, t in zip(b.edges, tols))
+
+    i_lo, i_hi = index(lo), index(hi)
+    p_lo, p_hi = np.inf, -np.inf
+    for p in (b.points + (b.otherwise,))[min(i_lo, i_hi):max(i_lo, i_hi) + 1]:
+        p_lo = p if not p_lo < p else p_lo   # numpy.minimum / maximum: the second operand on a tie
+        p_hi = p if not p_hi > p else p_hi
+    return np.array([p_lo]), np.array([p_hi])
