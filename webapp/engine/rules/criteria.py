@@ -118,7 +118,11 @@ class FieldIntervals:
     def point(self, name: str) -> np.ndarray:
         """Known value of a numeric name, NaN where unknown (worked out once per name)."""
         if name not in self._points:
-            self._points[name] = self.resolve(name).point()
+            if self.n == 1:  # one firm: from the pair, as Interval.point takes it from the arrays
+                lo, hi = self.scalar(name)
+                self._points[name] = np.array([lo if lo == hi else np.nan])
+            else:
+                self._points[name] = self.resolve(name).point()
         return self._points[name]
 
 

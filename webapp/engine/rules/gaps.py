@@ -27,12 +27,21 @@ class GapFinder:
         self.env = judge.env
         self.metrics = judge.ruleset.metrics
         self._atom_cache: dict = {}
+        self._inputs: dict[frozenset[str], list[str]] = {}
+        self._one = judge.n == 1   # one firm: atoms are worked out in Python scalars, not arrays of one
         self._levers: dict[tuple[str, float], np.ndarray] = {}
         self._solver = LeverSolver(self.metrics, self._point)
 
     # -- inputs
     def inputs_of(self, names) -> list[str]:
         """Raw input fields behind names (expanding derived metrics), in first-seen order."""
+        key = frozenset(names)
+        found = self._inputs.get(key)
+        if found is None:
+            found = self._inputs[key] = self._inputs_of(key)
+        return found
+
+    def _inputs_of(self, names) -> list[str]:
         out: list[str] = []
         for name in sorted(names):
             if name in self.metrics:
@@ -43,6 +52,8 @@ class GapFinder:
 
     def missing(self, names, i: int) -> list[str]:
         """Input fields behind ``names`` that are unknown for firm ``i``."""
+        if self._one:
+            return [f for f in self.inputs_of(names) if self._unknown_one(f)]
         return [f for f in self.inputs_of(names) if self._unknown(f)[i]]
 
     def _cached(self, kind: str, obj, make):
@@ -58,6 +69,14 @@ class GapFinder:
         enums = self.env.evaluator.enums
         return self._cached("unknown", name, lambda: enums[name][0] < 0 if name in enums
                             else np.isnan(self.env.point(name)))
+
+    def _unknown_one(self, name: str) -> bool:
+        """For one firm, whether its input ``name`` is unknown (:meth:`_unknown` without arrays)."""
+        enums = self.env.evaluator.enums
+        if name in enums:
+            return bool(enums[name][0][0] < 0)
+        lo, hi = self.env.scalar(name)
+        return not lo == hi or lo != lo
 
     def _node(self, node: ast.expr) -> tuple[str, frozenset[str]]:
         """The text of a condition and the names in it (worked out once per node of the rule tables: kept on it)."""
@@ -79,6 +98,8 @@ class GapFinder:
         return self._cached("atoms", node, lambda: self._atoms(node))
 
     def _atoms(self, node: ast.expr) -> tuple[np.ndarray, list[tuple[ast.expr, np.ndarray]]]:
+        if self._one:
+            return self._atoms_one(node)
         if isinstance(node, ast.BoolOp):
             parts = [self.atoms(v) for v in node.values]
             if isinstance(node.op, ast.And):
@@ -96,6 +117,29 @@ class GapFinder:
         status = self._status(node)
         fail = status != MET
         return fail.astype(int), [(node, fail)]
+
+    def _atoms_one(self, node: ast.expr) -> tuple[int, list[tuple[ast.expr, bool]]]:
+        """:meth:`_atoms` for one firm, in Python scalars: the cost and, per atom, whether to report it."""
+        if isinstance(node, ast.BoolOp):
+            parts = [self.atoms(v) for v in node.values]
+            if isinstance(node.op, ast.And):
+                return sum(p[0] for p in parts), [a for p in parts for a in p[1]]
+            costs = [p[0] for p in parts]
+            chosen = costs.index(min(costs))   # the first cheapest branch, as argmin
+            return costs[chosen], [(a, m and j == chosen) for j, p in enumerate(parts) for a, m in p[1]]
+        if isinstance(node, ast.Constant):
+            return 0, []
+        fail = self._fails_one(node)
+        if isinstance(node, ast.Name) and node.id in self.env.flags:
+            return (_FLAG_COST if fail else 0), []
+        return int(fail), [(node, fail)]
+
+    def _fails_one(self, node: ast.expr) -> bool:
+        """For one firm, whether condition ``node`` is not met (its status is not MET)."""
+        pair = self.env.evaluator.evaluate_scalar(node)
+        if pair is None:
+            return bool(self._status(node)[0] != MET)
+        return not pair[0] >= 1
 
     def describe_atom(self, node: ast.expr, i: int) -> dict:
         """One unmet condition for firm ``i``: metric, operator, threshold, value, distance, lever."""
@@ -211,7 +255,7 @@ class GapFinder:
         for expr in expressions:
             names |= expr.names
             _, atoms = self.atoms(expr.tree)
-            items += [self.describe_atom(a, i) for a, mask in atoms if mask[i]]
+            items += [self.describe_atom(a, i) for a, mask in atoms if (mask if self._one else mask[i])]
         return {"items": items, "missing": self.missing(names, i)}
 
     def scored_gap(self, crit: Criterion, i: int, res) -> dict | None:
