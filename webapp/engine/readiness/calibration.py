@@ -12,13 +12,24 @@ least-squares fit under both orders).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.isotonic import IsotonicRegression, isotonic_regression
 from sklearn.utils.validation import check_is_fitted
 
+from webapp.engine.readiness.forest import tree_scores
+
 STATUSES = 3   # the status feature: 0 not met, 1 unknown, 2 met (ReadinessFeatures)
 MIN_BINS = 20  # score bins of a grid however few its rows: fewer made a small model's grids too coarse
+
+
+@functools.lru_cache(maxsize=64)
+def _level_columns(known: tuple, quick: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Feature columns of the input fields, and positions among them of the quick-check fields and the others."""
+    asked = np.searchsorted(known, quick)
+    return np.asarray(known, dtype=np.intp), asked, np.setdiff1d(np.arange(len(known)), asked)
 
 
 def _monotone_columns(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -191,9 +202,8 @@ class InformationCalibratedClassifier(ClassifierMixin, BaseEstimator):
 
     def _share_level(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Share of input fields known and level of information of each row."""
-        known = ~np.isnan(X[:, np.asarray(self.known, dtype=np.intp)])
-        asked = np.searchsorted(self.known, self.quick)
-        others = np.setdiff1d(np.arange(len(self.known)), asked)
+        columns, asked, others = _level_columns(tuple(self.known), tuple(self.quick))
+        known = ~np.isnan(X[:, columns])
         share = known.mean(axis=1)
         level = 1 + np.digitize(share, np.asarray(self.edges, dtype=float), right=True)
         asked_known = known[:, asked].sum(axis=1) >= self.quick_share * len(asked) if len(asked) else False
@@ -203,7 +213,8 @@ class InformationCalibratedClassifier(ClassifierMixin, BaseEstimator):
     def _status(self, X: np.ndarray) -> np.ndarray:
         if self.status is None:
             return np.ones(len(X), dtype=np.intp)
-        return np.clip(np.nan_to_num(X[:, self.status], nan=1.0), 0, STATUSES - 1).astype(np.intp)
+        status = X[:, self.status]
+        return np.clip(np.where(np.isnan(status), 1.0, status), 0, STATUSES - 1).astype(np.intp)
 
     def fit(self, X, y):
         """Fit the global grid and one grid per level with enough rows of both outcomes."""
@@ -232,6 +243,9 @@ class InformationCalibratedClassifier(ClassifierMixin, BaseEstimator):
     def _grid_proba(self, k: int, score: np.ndarray, status: np.ndarray) -> np.ndarray:
         """Level ``k``'s grid (the global one when the level has none) at these scores and statuses."""
         centers, values = self.grids_[k] if self.grids_[k] is not None else self.global_
+        first = status[0] if len(status) else 0
+        if (status == first).all():
+            return np.interp(score, centers, values[first])
         out = np.empty(len(score))
         for s in range(STATUSES):
             rows = status == s
@@ -250,30 +264,46 @@ class InformationCalibratedClassifier(ClassifierMixin, BaseEstimator):
         A partial profile's rate is interpolated linearly in its share of known fields between the grids
         of the partial levels whose calibration rows' mean shares bracket it (the rate at a given score
         moves with the share even inside one level); quick and full profiles use their level's grid.
+        The trees are walked without scikit-learn's per-call checks (:func:`~.forest.tree_scores`), and each
+        grid is interpolated once for all the rows that read it with the same status.
         """
-        check_is_fitted(self, "grids_")
+        if "grids_" not in self.__dict__:
+            check_is_fitted(self, "grids_")
         X = np.asarray(X, dtype=np.float64)
-        score = self.estimator.decision_function(X)
+        score = tree_scores(self.estimator, X)
         (share, level), status = self._share_level(X), self._status(X)
         p = np.zeros(len(X))
-        for k in (0, self.n_levels - 1):
-            inside = level == k
-            if inside.any():
-                p[inside] = self._grid_proba(k, score[inside], status[inside])
-        partial = np.flatnonzero((level > 0) & (level < self.n_levels - 1))
-        anchors = [k for k in range(1, self.n_levels - 1) if np.isfinite(self.level_shares_[k])]
+        last = self.n_levels - 1
+        ends = (level == 0) | (level == last)
+        if ends.any():
+            rows = np.flatnonzero(ends)
+            p[rows] = self._grids_at(level[rows], score[rows], status[rows])
+        partial = np.flatnonzero(~ends)
+        anchors = [k for k in range(1, last) if np.isfinite(self.level_shares_[k])]
         if len(partial) and anchors:
             at = np.asarray([self.level_shares_[k] for k in anchors])
             pos = np.interp(share[partial], at, np.arange(len(anchors), dtype=float))   # clamped at the ends
             lower = np.floor(pos).astype(np.intp)
             weight = pos - lower
-            for j, k in enumerate(anchors):
-                for rows, w in ((lower == j, 1.0 - weight), (lower + 1 == j, weight)):
-                    use = rows & (w > 0)
-                    if use.any():
-                        idx = partial[use]
-                        p[idx] += w[use] * self._grid_proba(k, score[idx], status[idx])
+            grids = np.asarray(anchors, dtype=np.intp)
+            score, status = score[partial], status[partial]
+            # the lower anchor's rate, then the upper one's where it weighs (in this order, as a sum of two)
+            p[partial] += (1.0 - weight) * self._grids_at(grids[lower], score, status)
+            up = np.flatnonzero(weight > 0)
+            if len(up):
+                p[partial[up]] += weight[up] * self._grids_at(grids[lower[up] + 1], score[up], status[up])
         return p
+
+    def _grids_at(self, levels: np.ndarray, score: np.ndarray, status: np.ndarray) -> np.ndarray:
+        """Each row's rate on the grid of its level (``levels``) at its score and status: one interpolation per
+        (level, status) the rows hold."""
+        if (levels == levels[0]).all():   # one firm and its moved copies mostly share their level
+            return self._grid_proba(int(levels[0]), score, status)
+        out = np.empty(len(score))
+        for k in np.unique(levels).tolist():
+            rows = np.flatnonzero(levels == k)
+            out[rows] = self._grid_proba(k, score[rows], status[rows])
+        return out
 
     def predict(self, X):
         """1 where the calibrated probability is at least 0.5."""

@@ -19,7 +19,6 @@ from webapp.engine.readiness.moves import (
     DRIVER_FIELDS,
     RATIO_FIELDS,
     Columns,
-    Plan,
     moved,
     moved_fields,
 )
@@ -129,15 +128,14 @@ def explain(model, clean: pd.DataFrame, tiers=None, k: int = 3, *, judge: Judge 
     unknown = [t for t in tiers if t not in model.pipelines]
     if unknown:
         raise KeyError(f"the readiness model has no tier {unknown[0]!r}; it has {list(model.tiers)}")
-    clean = complete_profiles(clean)
     n = len(clean)
     if n == 0:
         return {t: np.empty(0) for t in tiers}, {t: [] for t in tiers}
     cols = None
     if judge is not None and (rows is not None or judge.n == n):  # the arrays the firms were judged from
         cols = Columns.of_judge(judge, np.arange(n) if rows is None else np.asarray(rows, dtype=np.intp))
-    cols = cols or Columns.of(clean)
-    plan = Plan(model, tiers)
+    cols = cols or Columns.of(complete_profiles(clean))
+    plan = model.plan(tiers)
     current, target, movable = plan.targets(cols)
     # every candidate, tier by tier, then field by field in DRIVER_FIELDS order, then firm by firm
     t_at, f_at, firm_at = np.nonzero(movable.transpose(2, 1, 0))

@@ -158,11 +158,13 @@ class ReadinessFeatures(TransformerMixin, BaseEstimator):
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: object.__getstate__ may return __dict__ itself
         state.pop("_ruleset", None)
+        state.pop("_gates", None)
         return state
 
     def fit(self, X=None, y=None):
         """Fix the feature list for the bound rule set (no data is learnt)."""
         ruleset = self.ruleset
+        self.__dict__.pop("_gates", None)
         directions = raw_directions()
         raw = [s.name for s in REGISTRY if s.kind != "text" and s.group not in UNDRAWN_GROUPS]
         self.tiers_ = tuple(ruleset.tiers)
@@ -183,10 +185,19 @@ class ReadinessFeatures(TransformerMixin, BaseEstimator):
 
     def gated(self, feats: np.ndarray, tier: str) -> np.ndarray:
         """Rows of ``feats`` whose ``tier`` rules are certainly not met and that are known not to hold its title."""
-        names = list(self.feature_names_out_)
-        off = feats[:, names.index(f"status_{tier}")] == 0.0
-        title = HOLDER_TITLES.get(tier)
-        return off & (feats[:, names.index(title)] == 0.0) if title else off
+        status, title = self._gate_columns(tier)
+        off = feats[:, status] == 0.0
+        return off & (feats[:, title] == 0.0) if title is not None else off
+
+    def _gate_columns(self, tier: str) -> tuple[int, int | None]:
+        """Columns of ``tier``'s status and of its title held (None when it has none), worked out once."""
+        cached = self.__dict__.get("_gates", {}).get(tier)
+        if cached is None:
+            names = list(self.feature_names_out_)
+            title = HOLDER_TITLES.get(tier)
+            cached = (names.index(f"status_{tier}"), names.index(title) if title else None)
+            self.__dict__.setdefault("_gates", {})[tier] = cached
+        return cached
 
     def get_feature_names_out(self, input_features=None):
         """Feature names, in column order."""
@@ -231,7 +242,8 @@ class ReadinessFeatures(TransformerMixin, BaseEstimator):
         -------
         numpy.ndarray of float64, shape (n, n_features)
         """
-        check_is_fitted(self, "feature_names_out_")
+        if "feature_names_out_" not in self.__dict__:
+            check_is_fitted(self, "feature_names_out_")
         out = np.empty((n, len(self.feature_names_out_)), dtype=np.float64)
         for j, name in enumerate(self.raw_fields_):
             out[:, j] = cols[name]

@@ -22,6 +22,7 @@ import pandas as pd
 
 from webapp.engine.readiness.explain import drivers, explain
 from webapp.engine.readiness.features import ReadinessFeatures, complete_profiles
+from webapp.engine.readiness.moves import Plan
 from webapp.engine.readiness.train import P_FLOOR, clip_probability, openmp_threads
 from webapp.engine.rules.criteria import Judge
 
@@ -84,6 +85,7 @@ class ReadinessModel:
     path: Path | None = None
     notes: tuple[str, ...] = field(default=())
     siblings: dict = field(default_factory=dict)
+    _plans: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def tiers(self) -> tuple[str, ...]:
@@ -205,6 +207,14 @@ class ReadinessModel:
                 p[rows] = clip_probability(_certified(self.pipelines[t]["classifier"], feats[rows]))
             out[t] = p
         return out
+
+    def plan(self, tiers) -> Plan:
+        """The drivers' candidate moves for ``tiers`` (:class:`~.moves.Plan`), made once per tuple of tiers."""
+        key = tuple(tiers)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = Plan(self, key)
+        return plan
 
     def drivers(self, clean: pd.DataFrame, tier_id: str, k: int = 3, *,
                 judge: Judge | None = None) -> list[list[dict]]:
