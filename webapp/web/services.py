@@ -8,12 +8,14 @@ folder; a file that cannot be loaded stops the start with one line naming it (``
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from flask import Flask, current_app
+from pandas.api.internals import create_dataframe_from_blocks
 
 from webapp import fields, paths
 from webapp.engine import defaults
@@ -29,6 +31,7 @@ from webapp.reports.pdf import render_pdf as _render_pdf
 MODES = ("new", "review")
 WHAT_IF_FIELDS = ("rd_expense", "rd_expense_prev", "revenue", "class1_ip", "class1_ip_applied")
 _NUMERIC_OR_BOOL = fields.NUMERIC_KINDS | {"bool"}
+_ONE_ROW = pd.RangeIndex(1)
 
 
 @dataclass(frozen=True)
@@ -100,11 +103,19 @@ def profile_frame(profile: dict) -> pd.DataFrame:
                 numbers[spec.name] = number
         else:
             others[spec.name] = None if isinstance(value, str | type(None)) and not value else value
-    cells = np.empty((1, len(others)), dtype=object)
+    cells = np.empty((len(others), 1), dtype=object)
     for j, value in enumerate(others.values()):
-        cells[0, j] = value  # one cell even when the value is a list (refused by the engine)
-    return pd.concat([pd.DataFrame(np.array([list(numbers.values())], dtype="float64"), columns=list(numbers)),
-                      pd.DataFrame(cells, columns=list(others), dtype=object)], axis=1)
+        cells[j, 0] = value  # one cell even when the value is a list (refused by the engine)
+    # built from its two blocks: the float one and the object one, with no per-column constructor work
+    floats = np.array(list(numbers.values()), dtype="float64").reshape(len(numbers), 1)
+    blocks = [(floats, np.arange(len(numbers))), (cells, np.arange(len(numbers), len(numbers) + len(others)))]
+    return create_dataframe_from_blocks(blocks, index=_ONE_ROW, columns=_profile_columns(tuple(numbers), tuple(others)))
+
+
+@functools.lru_cache(maxsize=64)
+def _profile_columns(numbers: tuple[str, ...], others: tuple[str, ...]) -> pd.Index:
+    """The columns of :func:`profile_frame`, made once per layout (which numbers came as text)."""
+    return pd.Index(numbers + others)
 
 
 def _to_float(value):

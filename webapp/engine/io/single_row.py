@@ -17,6 +17,7 @@ import re
 
 import numpy as np
 import pandas as pd
+from pandas.api.internals import create_dataframe_from_blocks
 
 from webapp.engine.io.parse import (
     _BOOL_WORDS,
@@ -33,6 +34,13 @@ _FLOAT_SPECS = tuple(spec for spec in REGISTRY if spec.kind in NUMERIC_KINDS or 
 _FLOAT_FIELDS = [spec.name for spec in _FLOAT_SPECS]
 _FLOAT_POSITION = {name: position for position, name in enumerate(_FLOAT_FIELDS)}
 _OTHER_SPECS = tuple(spec for spec in REGISTRY if spec not in _FLOAT_SPECS)
+_FIELD_NAMES = tuple(spec.name for spec in REGISTRY)
+_PLACE = {spec.name: position for position, spec in enumerate(REGISTRY)}  # a field's column in the clean frame
+_FLOAT_PLACES = np.array([_PLACE[name] for name in _FLOAT_FIELDS], dtype=np.intp)
+_TEXT_FIELDS = tuple(spec.name for spec in _OTHER_SPECS if spec.kind != "enum")
+_TEXT_PLACES = np.array([_PLACE[name] for name in _TEXT_FIELDS], dtype=np.intp)
+_ENUM_POSITIONS = tuple((spec.name, np.array([_PLACE[spec.name]], dtype=np.intp))
+                        for spec in _OTHER_SPECS if spec.kind == "enum")
 _PLAIN = re.compile(_PLAIN_NUMBER)
 _GROUPS = re.compile(_GROUPED)
 _SEPARATORS = re.compile(_SEPARATOR)
@@ -78,20 +86,18 @@ def clean_single_row(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.nd
         if floats[rule.lhs] > floats[rule.rhs]:
             return None
     rows = block[:, None]  # one one-element array per float field, views of the block
-    columns: dict[str, np.ndarray] = {}
-    cells: dict[str, object] = {}
-    for spec in REGISTRY:
-        name = spec.name
-        if name in floats:
-            columns[name] = cells[name] = rows[_FLOAT_POSITION[name]]
-        elif spec.kind == "enum":
-            columns[name] = np.array([others[name]], dtype=np.int16)
-            cells[name] = pd.Categorical.from_codes([others[name]], dtype=_category_dtype(name))
-        else:
-            columns[name] = np.array([others[name]], dtype=object)
-            cells[name] = pd.Series(columns[name], index=frame.index, dtype=object, copy=False)
-    # one constructor call (the float cells become one block) instead of a column insert per field
-    return pd.DataFrame(cells, index=frame.index), columns
+    columns: dict[str, np.ndarray] = dict(zip(_FLOAT_FIELDS, rows))
+    enums: list[tuple[pd.Categorical, np.ndarray]] = []
+    for name, position in _ENUM_POSITIONS:
+        columns[name] = np.array([others[name]], dtype=np.int16)
+        enums.append((pd.Categorical.from_codes(columns[name], dtype=_category_dtype(name)), position))
+    texts = np.array([[others[name]] for name in _TEXT_FIELDS], dtype=object).reshape(len(_TEXT_FIELDS), 1)
+    for name, row in zip(_TEXT_FIELDS, texts):
+        columns[name] = row
+    # the frame from its blocks (one of floats, one of texts, one a category): no per-column constructor work
+    blocks = [(block[:, None].copy(), _FLOAT_PLACES), (texts.copy(), _TEXT_PLACES), *enums]
+    clean = create_dataframe_from_blocks(blocks, index=frame.index, columns=_clean_columns())
+    return clean, {name: columns[name] for name in _FIELD_NAMES}
 
 
 def _float_cell(spec: FieldSpec, values: list, numeric: list, position: int | None) -> float:
@@ -168,6 +174,12 @@ def _other_cell(spec: FieldSpec, values: list, dtypes: list, position: int | Non
             raise _Refuse
         return -1
     return code
+
+
+@functools.cache
+def _clean_columns() -> pd.Index:
+    """The clean frame's columns: every registry field in registry order."""
+    return pd.Index(_FIELD_NAMES)
 
 
 @functools.cache
