@@ -120,3 +120,36 @@ def test_each_operation_alike_on_edge_values(text):
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 slow = arrays.evaluate(expr)
             assert _bits(floats.evaluate(expr)) == _bits(slow), (text, a, b)
+
+
+def test_lever_amounts_of_one_firm_alike():
+    """The closed-form lever amounts of one firm, in floats, are the batch's bit for bit: zero and negative
+    bases, a lever already past the threshold, thresholds out of reach."""
+    ruleset = defaults.load(defaults.rule_book).select("SME-2026", AS_OF)
+    n = 48
+    rng = np.random.default_rng(29)
+    edge = np.array([0.0, 0.1, 1.0, 5.0, 1e6])
+    overrides = {name: np.where(rng.random(n) < 0.3, edge[rng.integers(0, len(edge), n)], np.nan)
+                 for name in ("rd_expense", "rd_expense_prev", "main_revenue_prev", "main_revenue_prev2",
+                              "revenue_prev2", "net_profit")}
+    profiles = make_profiles(n, seed=29).astype(object)
+    for name, values in overrides.items():
+        profiles[name] = np.where(np.isnan(values), profiles[name].to_numpy(dtype=float), values)
+    _, errors, _ = validate_columns(profiles)
+    profiles = profiles.drop(index=profiles.index[sorted(set(errors["index"]))]).reset_index(drop=True)
+    n = len(profiles)
+    clean, errors, columns = validate_columns(profiles)
+    assert len(errors) == 0 and n > 30  # some edges break a cross-field rule (main revenue above revenue)
+    many = GapFinder(Judge(clean, ruleset, columns=columns).run())
+    levers = [m for m in ruleset.metrics.values() if m.lever]
+    found = 0
+    for i in range(n):
+        one_clean, _, one_columns = validate_columns(profiles.iloc[[i]])
+        one = GapFinder(Judge(one_clean, ruleset, columns=one_columns).run())
+        for metric in levers:
+            for threshold in (-1.0, 0.0, 0.03, 0.5, 1.0, 3.0, 5000.0, 1e13):
+                a = one.lever_amounts(metric.name, threshold)
+                b = many.lever_amounts(metric.name, threshold)[i:i + 1]
+                assert a.tobytes() == b.tobytes(), (metric.name, threshold, i)
+                found += not np.isnan(a[0])
+    assert found > 100

@@ -209,6 +209,12 @@ class GapFinder:
         key = (metric, float(threshold))
         if key not in self._levers:
             m = self.metrics[metric]
+            if self._one:  # one firm: the same solution in floats
+                known = not any(math.isnan(self.env.point(f)[0]) for f in self.inputs_of(m.expr.names))
+                amount = self._solver.amount_one(metric, threshold, float(self.env.point(m.lever)[0]),
+                                                 float(self.env.point(metric)[0])) if known else math.nan
+                self._levers[key] = np.array([amount])
+                return self._levers[key]
             known = np.ones(self.judge.n, dtype=bool)
             for f in self.inputs_of(m.expr.names):
                 known &= ~np.isnan(self.env.point(f))

@@ -18,12 +18,16 @@ condition, a ``min`` or a ``mean``) is refused when the rule tables load (:func:
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from webapp.engine.rules.scalar import _fmin, _maximum
+
 SEARCH_LIMIT = 1e12   # the largest rise looked for (doubling from max(1, |current|) until past it)
 _NOISE = 1e-9         # a root this close below the current value (relative) is the current value
+_FLOAT_MAX = float(np.finfo(np.float64).max)   # numpy.nan_to_num's stand-in for an infinity
 
 
 class LeverError(ValueError):
@@ -141,6 +145,77 @@ class LeverSolver:
         else:  # Pow with a lever-free exponent, over a non-negative base
             inner = np.where(t >= 0, np.maximum(t, 0.0) ** (1.0 / v), -np.inf)
         return self._invert(side, lever, inner, current)
+
+
+    def amount_one(self, name: str, threshold: float, current: float, now: float) -> float:
+        """:meth:`amounts` for one firm, in Python floats with numpy's results (NaN for none)."""
+        metric = self.metrics[name]
+        threshold = float(threshold)
+        root = self._invert_one(metric.expr.tree, metric.lever, threshold, current)
+        amount = root - current
+        if amount < 0 and amount >= -_NOISE * _maximum(1.0, abs(current)):
+            amount = 0.0
+        ok = math.isfinite(now) and now < threshold and math.isfinite(amount) and amount >= 0 and \
+            amount <= search_limit_one(current)
+        return amount if ok else math.nan
+
+    def _invert_one(self, node: ast.expr, lever: str, t: float, current: float) -> float:
+        """:meth:`_invert` for one firm."""
+        if isinstance(node, ast.Name):
+            return t if node.id == lever else self._invert_one(self.metrics[node.id].expr.tree, lever, t, current)
+        if isinstance(node, ast.UnaryOp):
+            return self._invert_one(node.operand, lever, -t if isinstance(node.op, ast.USub) else t, current)
+        if isinstance(node, ast.Call):
+            best = math.inf
+            for arg in node.args:
+                if _has(arg, lever, self.metrics):
+                    root = self._invert_one(arg, lever, t, current)
+                    if not root >= current - _NOISE * _maximum(1.0, abs(current)):
+                        root = math.inf
+                else:
+                    root = -math.inf if float(self.value(arg)[0]) >= t else math.inf
+                best = _fmin(best, root)
+            return best
+        left = _has(node.left, lever, self.metrics)
+        side, other = (node.left, node.right) if left else (node.right, node.left)
+        v = float(self.value(other)[0])
+        op = node.op
+        if isinstance(op, ast.Add):
+            inner = t - v
+        elif isinstance(op, ast.Sub):
+            inner = t + v if left else v - t
+        elif isinstance(op, ast.Mult):
+            inner = _divide(t, v)
+        elif isinstance(op, ast.Div):
+            inner = t * v if left else _divide(v, t)
+        elif t >= 0:  # Pow, through numpy as above (its last bit may differ from C's pow)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                inner = float((np.maximum(np.array([t]), 0.0) ** np.array([_divide(1.0, v)]))[0])
+        else:
+            inner = -math.inf
+        return self._invert_one(side, lever, inner, current)
+
+
+def _divide(a: float, b: float) -> float:
+    """``a / b`` as numpy divides: x / 0 is an infinity signed by both signs, 0 / 0 and NaN / 0 are NaN."""
+    if b == 0:
+        if a == 0 or a != a:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def search_limit_one(current: float) -> float:
+    """:func:`search_limit` for one firm (the same doubling, in floats)."""
+    hi = _maximum(1.0, abs(0.0 if current != current else max(-_FLOAT_MAX, min(current, _FLOAT_MAX))))
+    if not hi < SEARCH_LIMIT:
+        return hi
+    k = math.ceil(math.log2(SEARCH_LIMIT / hi))
+    if k > 0 and math.ldexp(hi, k - 1) >= SEARCH_LIMIT:
+        k -= 1
+    if math.ldexp(hi, k) < SEARCH_LIMIT:
+        k += 1
+    return math.ldexp(hi, k)
 
 
 def search_limit(current: np.ndarray) -> np.ndarray:
