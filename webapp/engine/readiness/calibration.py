@@ -200,6 +200,11 @@ class InformationCalibratedClassifier(ClassifierMixin, BaseEstimator):
         """Level of information of each row of the feature matrix ``X`` (0 quick ... n_levels - 1 full)."""
         return self._share_level(X)[1]
 
+    def level_key(self) -> tuple:
+        """What :meth:`_share_level` depends on besides ``X``: calibrators with equal keys give every row the same
+        share and level, which :meth:`certified` may then be given instead of working them out again."""
+        return tuple(self.known), tuple(self.quick), tuple(self.edges), self.full_share, self.quick_share
+
     def _share_level(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Share of input fields known and level of information of each row."""
         columns, asked, others = _level_columns(tuple(self.known), tuple(self.quick))
@@ -258,20 +263,22 @@ class InformationCalibratedClassifier(ClassifierMixin, BaseEstimator):
         p = self.certified(X)
         return np.column_stack([1.0 - p, p])
 
-    def certified(self, X) -> np.ndarray:
+    def certified(self, X, share_level: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """Calibrated probability of certification per row of ``X`` (the second column of predict_proba).
 
         A partial profile's rate is interpolated linearly in its share of known fields between the grids
         of the partial levels whose calibration rows' mean shares bracket it (the rate at a given score
         moves with the share even inside one level); quick and full profiles use their level's grid.
         The trees are walked without scikit-learn's per-call checks (:func:`~.forest.tree_scores`), and each
-        grid is interpolated once for all the rows that read it with the same status.
+        grid is interpolated once for all the rows that read it with the same status. ``share_level``: the rows'
+        share and level (:meth:`_share_level`) when already worked out by a calibrator of the same
+        :meth:`level_key`.
         """
         if "grids_" not in self.__dict__:
             check_is_fitted(self, "grids_")
         X = np.asarray(X, dtype=np.float64)
         score = tree_scores(self.estimator, X)
-        (share, level), status = self._share_level(X), self._status(X)
+        (share, level), status = share_level or self._share_level(X), self._status(X)
         p = np.zeros(len(X))
         last = self.n_levels - 1
         ends = (level == 0) | (level == last)

@@ -131,19 +131,19 @@ def explain(model, clean: pd.DataFrame, tiers=None, k: int = 3, *, judge: Judge 
     n = len(clean)
     if n == 0:
         return {t: np.empty(0) for t in tiers}, {t: [] for t in tiers}
-    cols = None
-    if judge is not None and (rows is not None or judge.n == n):  # the arrays the firms were judged from
-        cols = Columns.of_judge(judge, np.arange(n) if rows is None else np.asarray(rows, dtype=np.intp))
-    cols = cols or Columns.of(complete_profiles(clean))
     plan = model.plan(tiers)
+    cols = at = None
+    if judge is not None and (rows is not None or judge.n == n):  # the arrays the firms were judged from
+        at = np.arange(n) if rows is None else np.asarray(rows, dtype=np.intp)
+        cols = Columns.of_judge(judge, at, plan.reads)   # the copies read every field from the judge's arrays
+    if cols is None:
+        cols, at = Columns.of(complete_profiles(clean)), None
     current, target, movable = plan.targets(cols)
     # every candidate, tier by tier, then field by field in DRIVER_FIELDS order, then firm by firm
     t_at, f_at, firm_at = np.nonzero(movable.transpose(2, 1, 0))
     values = target[firm_at, f_at, t_at]
-    keys = np.column_stack([f_at, firm_at, values]) if len(values) else np.empty((0, 3))
-    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
-    firms, fields = unique[:, 1].astype(np.intp), unique[:, 0].astype(np.intp)
-    copies = moved(cols, plan, firms, fields, unique[:, 2])
+    fields, firms, moves, inverse = _distinct(f_at, firm_at, values)
+    copies = moved(cols, plan, firms, fields, moves, judge=judge if at is not None else None, rows=at)
     features = model.features
     if _usable(judge, features.ruleset, n, rows):
         origin = np.concatenate([np.arange(n), firms])
@@ -156,11 +156,10 @@ def explain(model, clean: pd.DataFrame, tiers=None, k: int = 3, *, judge: Judge 
         proba = model.probabilities(feats, tiers)
     base = {t: proba[t][:n] for t in tiers}
     out = {t: [[] for _ in range(n)] for t in tiers}
-    inverse = inverse.reshape(-1)
     for j, tier in enumerate(tiers):
         mine = t_at == j
-        firm, field, at = firm_at[mine], f_at[mine], n + inverse[mine]
-        delta = proba[tier][at] - base[tier][firm]
+        firm, field, copy = firm_at[mine], f_at[mine], n + inverse[mine]
+        delta = proba[tier][copy] - base[tier][firm]
         keep = np.flatnonzero(delta >= MIN_DELTA)
         for c in keep[np.lexsort((keep, -delta[keep]))].tolist():
             i, name = int(firm[c]), plan.fields[field[c]]
@@ -169,6 +168,25 @@ def explain(model, clean: pd.DataFrame, tiers=None, k: int = 3, *, judge: Judge 
                                      "target": _json(name, target[i, field[c], j]),
                                      "delta": round(float(delta[c]), 4)})
     return base, out
+
+
+def _distinct(field: np.ndarray, firm: np.ndarray, value: np.ndarray):
+    """The distinct (field, firm, value) moves, sorted by field, firm and value, and where each candidate's is.
+
+    Returns
+    -------
+    fields, firms : numpy.ndarray of intp
+    values : numpy.ndarray of float64
+    inverse : numpy.ndarray of intp
+        Per candidate, its move's position.
+    """
+    order = np.lexsort((value, firm, field))
+    f, i, v = field[order], firm[order], value[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (f[1:] != f[:-1]) | (i[1:] != i[:-1]) | (v[1:] != v[:-1])
+    inverse = np.empty(len(order), dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return f[new].astype(np.intp), i[new].astype(np.intp), v[new].astype(np.float64), inverse
 
 
 def _usable(judge: Judge | None, ruleset, n: int, rows) -> bool:

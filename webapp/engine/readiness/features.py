@@ -93,17 +93,17 @@ def raw_directions() -> dict[str, int]:
 
 
 def _derive(num: np.ndarray, den: np.ndarray, form: str) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if form == "sum":
-            return num + den
-        safe = np.where(den > 0, den, np.nan)
-        if form == "ratio":
-            return num / safe
-        if form == "per_1000":
-            return 1000.0 * num / safe
-        if form == "growth":
-            return num / safe - 1.0
-        return np.sqrt(num / safe) - 1.0  # cagr2
+    """A derived feature (see ``DERIVED``); call it under ``np.errstate(divide="ignore", invalid="ignore")``."""
+    if form == "sum":
+        return num + den
+    safe = np.where(den > 0, den, np.nan)
+    if form == "ratio":
+        return num / safe
+    if form == "per_1000":
+        return 1000.0 * num / safe
+    if form == "growth":
+        return num / safe - 1.0
+    return np.sqrt(num / safe) - 1.0  # cagr2
 
 
 def column(clean: pd.DataFrame, name: str) -> np.ndarray:
@@ -248,9 +248,10 @@ class ReadinessFeatures(TransformerMixin, BaseEstimator):
         for j, name in enumerate(self.raw_fields_):
             out[:, j] = cols[name]
         j = len(self.raw_fields_)
-        for num, den, form in DERIVED.values():
-            out[:, j] = _derive(cols[num], cols[den], form)
-            j += 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for num, den, form in DERIVED.values():
+                out[:, j] = _derive(cols[num], cols[den], form)
+                j += 1
         for tier in self.tiers_:
             status = judge.tiers[tier].status
             out[:, j] = np.where(status == MET, 2.0, np.where(status == NOT_MET, 0.0, 1.0))

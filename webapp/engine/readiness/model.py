@@ -200,13 +200,29 @@ class ReadinessModel:
         if gates is None:
             gates = {t: self.metadata.get("tiers", {}).get(t, {}).get("gate_not_met", False) for t in tiers}
         out = {}
+        levels = self._shared_levels(feats, tiers)
         for t in tiers:
             p = np.full(len(feats), P_FLOOR)
             rows = ~self.features.gated(feats, t) if gates[t] else slice(None)
             if not gates[t] or rows.any():
-                p[rows] = clip_probability(_certified(self.pipelines[t]["classifier"], feats[rows]))
+                classifier = self.pipelines[t]["classifier"]
+                if levels is None:
+                    p[rows] = clip_probability(_certified(classifier, feats[rows]))
+                else:
+                    p[rows] = clip_probability(classifier.certified(feats[rows], (levels[0][rows], levels[1][rows])))
             out[t] = p
         return out
+
+    def _shared_levels(self, feats: np.ndarray, tiers) -> tuple[np.ndarray, np.ndarray] | None:
+        """Every row's share of known fields and level of information, worked out once when the calibrators of
+        ``tiers`` all define them alike (:meth:`~.calibration.InformationCalibratedClassifier.level_key`)."""
+        classifiers = [self.pipelines[t]["classifier"] for t in tiers]
+        if len(classifiers) < 2 or not all(hasattr(c, "level_key") for c in classifiers):
+            return None
+        first = classifiers[0].level_key()
+        if any(c.level_key() != first for c in classifiers[1:]):
+            return None
+        return classifiers[0]._share_level(feats)
 
     def plan(self, tiers) -> Plan:
         """The drivers' candidate moves for ``tiers`` (:class:`~.moves.Plan`), made once per tuple of tiers."""

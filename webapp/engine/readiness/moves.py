@@ -32,6 +32,15 @@ SUBCOUNTS = ("class1_ip_applied", "class1_ip_high_value")   # parts of class1_ip
 _FEW_ROWS = 8   # up to this many firms, reading row by row is cheaper than a Series per column
 
 
+class _Kinds:
+    """Registry field names by how :class:`Columns` holds them."""
+
+    names = tuple(spec.name for spec in REGISTRY if spec.kind not in ("enum", "text"))
+    enums = tuple(spec.name for spec in REGISTRY if spec.kind == "enum")
+    texts = tuple(spec.name for spec in REGISTRY if spec.kind == "text")
+
+
+
 class Columns:
     """Every registry field of a block of firms as arrays: ``numbers`` (float64, enum codes as floats, NaN
     unknown: as :func:`~.features.column` reads them), ``codes`` of the enums (int16, -1 unknown) and ``texts``."""
@@ -75,14 +84,16 @@ class Columns:
         return {**self.numbers, **self.codes, **self.texts}
 
     @classmethod
-    def of_judge(cls, judge: Judge, rows: np.ndarray) -> Columns | None:
+    def of_judge(cls, judge: Judge, rows: np.ndarray, names=None) -> Columns | None:
         """Rows ``rows`` of the arrays a verdict was judged from (``Judge(columns=...)``), or None when it
-        was judged from a frame (or from some of the fields only)."""
+        was judged from a frame (or from some of the fields only); ``names``: only these fields (default all)."""
         columns = judge.env.columns
         if any(spec.name not in columns for spec in REGISTRY):
             return None
+        if names is None and judge.n <= _FEW_ROWS:
+            return cls._of_few(columns, rows)
         numbers, codes, texts = {}, {}, {}
-        for spec in REGISTRY:
+        for spec in REGISTRY if names is None else (FIELDS[name] for name in names):
             values = np.asarray(columns[spec.name])[rows]
             if spec.kind == "enum":
                 codes[spec.name] = values.astype(np.int16)
@@ -90,8 +101,21 @@ class Columns:
             elif spec.kind == "text":
                 texts[spec.name] = values
             else:
-                numbers[spec.name] = values.astype(np.float64)
+                numbers[spec.name] = values.astype(np.float64, copy=False)
         return cls(numbers, codes, texts, len(rows))
+
+    @classmethod
+    def _of_few(cls, columns, rows: np.ndarray) -> Columns:
+        """:meth:`of_judge` of every field when the judge's arrays are short: one matrix per kind, its rows
+        taken at once (a fancy index per field costs more than the copy of a few firms' values)."""
+        numbers = _Kinds.names
+        block = np.array([columns[name] for name in numbers], dtype=np.float64)[:, rows]
+        out = dict(zip(numbers, block))
+        enums = np.array([columns[name] for name in _Kinds.enums], dtype=np.int16)[:, rows]
+        codes = dict(zip(_Kinds.enums, enums))
+        out.update(zip(_Kinds.enums, np.where(enums < 0, np.nan, enums.astype(np.float64))))
+        texts = {name: np.asarray(columns[name])[rows] for name in _Kinds.texts}
+        return cls(out, codes, texts, len(rows))
 
     def take(self, rows: np.ndarray) -> Columns:
         """These firms' rows ``rows`` (copies)."""
@@ -159,6 +183,7 @@ class Plan:
                     if entry["base"] not in self.bases:
                         self.bases.append(entry["base"])
                     self.base_of[i, j] = self.bases.index(entry["base"])
+        self.reads = (*self.fields, *(b for b in self.bases if b not in self.fields))   # what targets() reads
         directions = raw_directions()
         self.up = np.array([directions[f] >= 0 for f in self.fields], dtype=bool)
         self.integer = np.array([bool(FIELDS[f].integer) for f in self.fields], dtype=bool)
@@ -188,10 +213,13 @@ class Plan:
         return current, target, movable
 
 
-def moved(cols: Columns, plan: Plan, firm: np.ndarray, field: np.ndarray, target: np.ndarray) -> Columns:
+def moved(cols: Columns, plan: Plan, firm: np.ndarray, field: np.ndarray, target: np.ndarray, *,
+          judge: Judge | None = None, rows: np.ndarray | None = None) -> Columns:
     """The firms themselves (rows 0..n-1), then one row per distinct move (firm ``firm``, ``plan.fields[field]``
-    set to ``target``; a sub-count raises the class-1 IP total with it)."""
-    out = cols.take(np.concatenate([np.arange(cols.n), firm]))
+    set to ``target``; a sub-count raises the class-1 IP total with it). With ``judge``, every field is read
+    from the arrays it judged, at ``rows`` (where ``cols``' firms are), and ``cols`` need hold only the plan's."""
+    take = np.concatenate([np.arange(cols.n), firm])
+    out = cols.take(take) if judge is None else Columns.of_judge(judge, rows[take])
     for i in np.unique(field).tolist():
         name = plan.fields[i]
         at = cols.n + np.flatnonzero(field == i)
