@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from webapp.engine.rules.scalar import _fmin, _maximum
+from webapp.engine.rules.floats import fmin, maximum
 
 SEARCH_LIMIT = 1e12   # the largest rise looked for (doubling from max(1, |current|) until past it)
 _NOISE = 1e-9         # a root this close below the current value (relative) is the current value
@@ -153,7 +153,7 @@ class LeverSolver:
         threshold = float(threshold)
         root = self._invert_one(metric.expr.tree, metric.lever, threshold, current)
         amount = root - current
-        if amount < 0 and amount >= -_NOISE * _maximum(1.0, abs(current)):
+        if amount < 0 and amount >= -_NOISE * maximum(1.0, abs(current)):
             amount = 0.0
         ok = math.isfinite(now) and now < threshold and math.isfinite(amount) and amount >= 0 and \
             amount <= search_limit_one(current)
@@ -170,11 +170,11 @@ class LeverSolver:
             for arg in node.args:
                 if _has(arg, lever, self.metrics):
                     root = self._invert_one(arg, lever, t, current)
-                    if not root >= current - _NOISE * _maximum(1.0, abs(current)):
+                    if not root >= current - _NOISE * maximum(1.0, abs(current)):
                         root = math.inf
                 else:
                     root = -math.inf if float(self.value(arg)[0]) >= t else math.inf
-                best = _fmin(best, root)
+                best = fmin(best, root)
             return best
         left = _has(node.left, lever, self.metrics)
         side, other = (node.left, node.right) if left else (node.right, node.left)
@@ -207,7 +207,7 @@ def _divide(a: float, b: float) -> float:
 
 def search_limit_one(current: float) -> float:
     """:func:`search_limit` for one firm (the same doubling, in floats)."""
-    hi = _maximum(1.0, abs(0.0 if current != current else max(-_FLOAT_MAX, min(current, _FLOAT_MAX))))
+    hi = maximum(1.0, abs(0.0 if current != current else max(-_FLOAT_MAX, min(current, _FLOAT_MAX))))
     if not hi < SEARCH_LIMIT:
         return hi
     k = math.ceil(math.log2(SEARCH_LIMIT / hi))

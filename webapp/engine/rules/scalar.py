@@ -4,11 +4,10 @@ an array per value.
 Judging one firm over numpy arrays of length one costs about a microsecond per operation, most of it numpy's call
 overhead; a rule set has some 700 expression nodes. Here each expression tree is compiled once (the closure is
 kept on the tree's node) into nested closures over ``(lo, hi)`` pairs of floats, which do op for op what
-:mod:`webapp.engine.rules.intervals` and :class:`webapp.engine.rules.expressions.Evaluator` do, rounding
-included: ``+ - * /`` and comparisons are exactly rounded in both; ``min``/``max`` pick the same operand as
-numpy's ``minimum``/``maximum`` (``fmin``/``fmax``) on ties and NaN; a power goes through numpy itself, whose
-``**`` may differ from C's ``pow`` in the last bit. Enum fields are taken over the classes the firm may hold,
-with the same decomposition of monotone nodes as :meth:`Evaluator._hull`.
+:class:`webapp.engine.rules.expressions.Evaluator` does, with the arithmetic of
+:mod:`webapp.engine.rules.floats` (the same results as :mod:`webapp.engine.rules.intervals`, bit for bit).
+Enum fields are taken over the classes the firm may hold, with the same decomposition of monotone nodes as
+:meth:`Evaluator._hull`; comparisons with a constant have their tolerance worked out once.
 
 A tree the compiler does not know (a node type or an operand it has no rule for) gets no closure, and the caller
 evaluates it over arrays as before, where any error is raised as it always was.
@@ -19,12 +18,13 @@ from __future__ import annotations
 import ast
 import itertools
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
-from webapp.engine.rules.intervals import REL_TOL, ExpressionError
+from webapp.engine.rules.floats import BINOPS, both, call, either, maximum, minimum, tol
+from webapp.engine.rules.floats import compare as compare_pairs
+from webapp.engine.rules.intervals import ExpressionError
 
 _INF = math.inf
 
@@ -42,157 +42,6 @@ class EnumValue:
 
 class Sequence(tuple):
     """A tuple of enum classes (the right side of ``in``), told apart from a ``(lo, hi)`` pair."""
-
-
-def _tol(x: float) -> float:
-    return REL_TOL * max(1.0, abs(x)) if math.isfinite(x) else 0.0
-
-
-def _minimum(a: float, b: float) -> float:
-    """numpy.minimum: NaN wins, the second operand on a tie."""
-    if a != a:
-        return a
-    return a if a < b else b
-
-
-def _maximum(a: float, b: float) -> float:
-    """numpy.maximum: NaN wins, the second operand on a tie."""
-    if a != a:
-        return a
-    return a if a > b else b
-
-
-def _fmin(a: float, b: float) -> float:
-    """numpy.fmin: NaN loses, the first operand on a tie."""
-    if b != b:
-        return a
-    if a != a:
-        return b
-    return b if b < a else a
-
-
-def _fmax(a: float, b: float) -> float:
-    """numpy.fmax: NaN loses, the first operand on a tie."""
-    if b != b:
-        return a
-    if a != a:
-        return b
-    return b if b > a else a
-
-
-def _clean(lo: float, hi: float) -> tuple[float, float]:
-    return (-_INF if lo != lo else lo), (_INF if hi != hi else hi)
-
-
-def _div(a: float, b: float) -> float:
-    if b == 0:
-        if a == 0:
-            return 0.0
-        return _INF if a > 0 else -_INF if a < 0 else a
-    return a / b
-
-
-def _hull(cands: list[float]) -> tuple[float, float]:
-    lo = hi = cands[0]
-    for c in cands[1:]:
-        lo, hi = _fmin(lo, c), _fmax(hi, c)
-    return _clean(lo, hi)
-
-
-def _nan0(x: float) -> float:
-    return 0.0 if x != x else x
-
-
-def _add(a, b):
-    return _clean(a[0] + b[0], a[1] + b[1])
-
-
-def _sub(a, b):
-    return _clean(a[0] - b[1], a[1] - b[0])
-
-
-def _mul(a, b):
-    (al, ah), (bl, bh) = a, b
-    return _hull([_nan0(al * bl), _nan0(al * bh), _nan0(ah * bl), _nan0(ah * bh)])
-
-
-def _truediv(a, b):
-    (al, ah), (bl, bh) = a, b
-    lo, hi = _hull([_div(al, bl), _div(al, bh), _div(ah, bl), _div(ah, bh)])
-    if bl < 0 and bh >= 0 and not (al == 0 and ah == 0):
-        return -_INF, _INF
-    return lo, hi
-
-
-def _pow(a, b):
-    # numpy's power, as the array evaluator computes it (its last bit may differ from C's pow)
-    p = np.array([b[0]])
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        lo = np.maximum(np.array([a[0]]), 0.0) ** p
-        hi = np.maximum(np.array([a[1]]), 0.0) ** p
-    return _clean(float(lo[0]), float(hi[0]))
-
-
-_BINOPS = {ast.Add: _add, ast.Sub: _sub, ast.Mult: _mul, ast.Div: _truediv, ast.Pow: _pow}
-
-
-def _compare(kind, a, b) -> tuple[float, float]:
-    (al, ah), (bl, bh) = a, b
-    tol_lo = _tol(bl)
-    tol_hi = _tol(bh)
-    if kind is ast.GtE:
-        lo, hi = al >= bh - tol_hi, ah >= bl - tol_lo
-    elif kind is ast.Gt:
-        lo, hi = al > bh + tol_hi, ah > bl + tol_lo
-    elif kind is ast.LtE:
-        lo, hi = ah <= bl + tol_lo, al <= bh + tol_hi
-    elif kind is ast.Lt:
-        lo, hi = ah < bl - tol_lo, al < bh - tol_hi
-    elif kind is ast.Eq or kind is ast.NotEq:
-        point = al == ah and bl == bh and (al == bl or abs(al - bl) <= tol_lo)
-        overlap = al <= bh + tol_hi and bl <= ah + _tol(ah)
-        lo, hi = (point, overlap) if kind is ast.Eq else (not overlap, not point)
-    else:
-        raise ExpressionError(f"comparison {kind.__name__} not supported on numbers")
-    return (1.0 if lo else 0.0), (1.0 if hi else 0.0)
-
-
-def _and(parts):
-    lo, hi = parts[0]
-    for p in parts[1:]:
-        lo, hi = _minimum(lo, p[0]), _minimum(hi, p[1])
-    return lo, hi
-
-
-def _or(parts):
-    lo, hi = parts[0]
-    for p in parts[1:]:
-        lo, hi = _maximum(lo, p[0]), _maximum(hi, p[1])
-    return lo, hi
-
-
-def _floor(x: float) -> float:
-    return x if not math.isfinite(x) or x == 0 else float(math.floor(x))
-
-
-def _call(name: str, args: list) -> tuple[float, float]:
-    if name == "min" or name == "max":
-        pick = _minimum if name == "min" else _maximum
-        lo, hi = args[0]
-        for a in args[1:]:
-            lo, hi = pick(lo, a[0]), pick(hi, a[1])
-        return lo, hi
-    if name == "span":
-        a, b = args
-        return _minimum(a[0], b[0]), _maximum(a[1], b[1])
-    if name == "floor":
-        ((lo, hi),) = args
-        return _floor(lo + _tol(lo)), _floor(hi + _tol(hi))
-    total = args[0]
-    for a in args[1:]:
-        total = _add(total, a)
-    n = float(len(args))
-    return _truediv(total, (n, n))
 
 
 # ---------------------------------------------------------------------------- compiling
@@ -264,23 +113,23 @@ class _Compiler:
                 res = plain(env, dict(zip(names, combo)))
                 if not isinstance(res, tuple) or isinstance(res, Sequence):
                     raise ExpressionError("an enum class cannot be a value")
-                lo, hi = _minimum(lo, res[0]), _maximum(hi, res[1])
+                lo, hi = minimum(lo, res[0]), maximum(hi, res[1])
             return lo, hi
         return enumerate_classes
 
     def combine(self, node: ast.expr, parts: list[Scalar]) -> Scalar:
         if isinstance(node, ast.BinOp):
-            op = _BINOPS[type(node.op)]
+            op = BINOPS[type(node.op)]
             left, right = parts
             return lambda env, classes: op(left(env, classes), right(env, classes))
         if isinstance(node, ast.BoolOp):
-            join = _and if isinstance(node.op, ast.And) else _or
+            join = both if isinstance(node.op, ast.And) else either
             return lambda env, classes: join([p(env, classes) for p in parts])
         if isinstance(node, ast.UnaryOp):
             (a,) = parts
             return self._unary(node.op, a)
         name = node.func.id
-        return lambda env, classes: _call(name, [p(env, classes) for p in parts])
+        return lambda env, classes: call(name, [p(env, classes) for p in parts])
 
     # -- plain evaluation with the enum fields held at one class each (``fixed``)
     def plain(self, node: ast.expr) -> Scalar:
@@ -303,15 +152,15 @@ class _Compiler:
             elts = [self.plain(e) for e in node.elts]
             return lambda env, fixed: Sequence(e(env, fixed) for e in elts)
         if kind is ast.BinOp:
-            if type(node.op) not in _BINOPS:
+            if type(node.op) not in BINOPS:
                 raise _Unsupported
-            op = _BINOPS[type(node.op)]
+            op = BINOPS[type(node.op)]
             left, right = self.plain(node.left), self.plain(node.right)
             return lambda env, fixed: op(left(env, fixed), right(env, fixed))
         if kind is ast.UnaryOp:
             return self._unary(node.op, self.plain(node.operand))
         if kind is ast.BoolOp:
-            join = _and if isinstance(node.op, ast.And) else _or
+            join = both if isinstance(node.op, ast.And) else either
             values = [self.plain(v) for v in node.values]
             return lambda env, fixed: join([v(env, fixed) for v in values])
         if kind is ast.Compare:
@@ -326,13 +175,13 @@ class _Compiler:
                 if hi <= 0:
                     return orelse(env, fixed)
                 yes, no = body(env, fixed), orelse(env, fixed)
-                return _minimum(yes[0], no[0]), _maximum(yes[1], no[1])
+                return minimum(yes[0], no[0]), maximum(yes[1], no[1])
             return if_else
         if kind is ast.Call and isinstance(node.func, ast.Name) and not node.keywords:
             name = node.func.id
             args = [self.plain(a) for a in node.args]
             if name in ("min", "max", "span", "floor", "mean"):
-                return lambda env, fixed: _call(name, [a(env, fixed) for a in args])
+                return lambda env, fixed: call(name, [a(env, fixed) for a in args])
         raise _Unsupported
 
     @staticmethod
@@ -354,6 +203,7 @@ class _Compiler:
     def _compare(self, node: ast.Compare) -> Scalar:
         left = self.plain(node.left)
         steps = [(op, type(op), self.plain(c)) for op, c in zip(node.ops, node.comparators)]
+
         def compare(env, fixed):
             parts = []
             a = left(env, fixed)
@@ -362,10 +212,47 @@ class _Compiler:
                 if isinstance(a, EnumValue) or isinstance(b, Sequence | EnumValue):
                     parts.append((1.0, 1.0) if enum_hit(op, a, b) else (0.0, 0.0))
                 else:
-                    parts.append(_compare(kind, a, b))
+                    parts.append(compare_pairs(kind, a, b))
                 a = b
-            return parts[0] if len(parts) == 1 else _and(parts)
-        return compare
+            return parts[0] if len(parts) == 1 else both(parts)
+        return self._compare_constant(node, left, compare) or compare
+
+    def _compare_constant(self, node: ast.Compare, left: Scalar, general: Scalar) -> Scalar | None:
+        """The common comparisons made cheaper, with the same results: a number with a number (its tolerance
+        worked out once), an enum field with class names. None for any other."""
+        if len(node.ops) != 1:
+            return None
+        kind, right = type(node.ops[0]), node.comparators[0]
+        if isinstance(right, ast.Constant) and isinstance(right.value, bool | int | float) and kind in _TO_CONSTANT:
+            lo_end, hi_end, test = _TO_CONSTANT[kind]
+            t = float(right.value)
+            c = t - tol(t) if kind is ast.GtE or kind is ast.Lt else t + tol(t)
+
+            def to_constant(env, fixed):
+                a = left(env, fixed)
+                if type(a) is not tuple:
+                    return general(env, fixed)
+                return (1.0 if test(a[lo_end], c) else 0.0), (1.0 if test(a[hi_end], c) else 0.0)
+            return to_constant
+        if not (isinstance(node.left, ast.Name) and self.deps[id(node.left)]):
+            return None
+        name = node.left.id
+        if kind in (ast.Eq, ast.NotEq) and isinstance(right, ast.Constant) and isinstance(right.value, str):
+            values = frozenset([right.value])
+        elif kind in (ast.In, ast.NotIn) and isinstance(right, ast.Tuple | ast.List) and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in right.elts):
+            values = frozenset(e.value for e in right.elts)
+        else:
+            return None
+        met = (1.0, 1.0) if kind in (ast.Eq, ast.In) else (0.0, 0.0)
+        unmet = (0.0, 0.0) if kind in (ast.Eq, ast.In) else (1.0, 1.0)
+        return lambda env, fixed: met if fixed[name].value in values else unmet
+
+
+# Against a constant t (its tolerance worked into c): which end gives the low end of the result, which the high
+# end, and the test of an end against c; as the comparison with the point interval [t, t] in compare.
+_TO_CONSTANT = {ast.GtE: (0, 1, operator.ge), ast.Gt: (0, 1, operator.gt), ast.LtE: (1, 0, operator.le),
+                ast.Lt: (1, 0, operator.lt)}
 
 
 def monotone_parts(node: ast.expr) -> list[ast.expr] | None:
