@@ -316,13 +316,28 @@ def _unit(name: str, unit: str) -> str:
 
 def _inputs(action: dict, book: RuleBook) -> set[str]:
     """Input fields an action moves: its lever field and the fields behind its metric."""
-    names = {action.get("field") or "", action.get("metric") or ""}
-    todo = [n for n in names if n in book.metrics]
-    while todo:
-        m = book.metrics[todo.pop()]
-        for n in m.expr.names:
-            if n not in names:
-                names.add(n)
-                if n in book.metrics:
-                    todo.append(n)
-    return names
+    return _names_behind(book, action.get("field") or "", action.get("metric") or "")
+
+
+_BEHIND: dict[int, tuple[RuleBook, dict[tuple[str, str], frozenset[str]]]] = {}
+
+
+def _names_behind(book: RuleBook, *start: str) -> frozenset[str]:
+    """``start`` and every name the metrics among them read, through metrics of metrics (worked out once per
+    rule book and pair of names: the book does not change once loaded)."""
+    known = _BEHIND.get(id(book))
+    if known is None or known[0] is not book:
+        known = _BEHIND[id(book)] = (book, {})
+    found = known[1].get(start)
+    if found is None:
+        names = set(start)
+        todo = [n for n in names if n in book.metrics]
+        while todo:
+            m = book.metrics[todo.pop()]
+            for n in m.expr.names:
+                if n not in names:
+                    names.add(n)
+                    if n in book.metrics:
+                        todo.append(n)
+        found = known[1][start] = frozenset(names)
+    return found

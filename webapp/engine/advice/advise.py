@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 
 from webapp.engine.advice.actions import ActionPlanner, target_tiers
 from webapp.engine.advice.data import AdviceData, load_advice_data
-from webapp.engine.advice.format import text_values
+from webapp.engine.advice.format import placeholders, text_values
 from webapp.engine.advice.hnte import hnte_brief, route_action
 from webapp.engine.advice.rank import eta_of, rank_actions
 from webapp.engine.advice.roadmap import Projection, add_months, figures_date, number
@@ -144,26 +144,31 @@ def _with_route(records: list[dict], route: dict | None) -> list[dict]:
 def _public(a: dict, result: Mapping, data: AdviceData, as_of: dt.date) -> dict:
     """The JSON form of one action record; a readiness driver with no rule gap behind it reads as a model
     suggestion (the ``model_driver`` texts), never as a rule requirement."""
-    suggestion = a["criterion"] is None and a.get("driver") and "model_driver" in data.kinds
+    get = a.get
+    suggestion = a["criterion"] is None and get("driver") and "model_driver" in data.kinds
     kind = data.kinds["model_driver" if suggestion else a["kind"]]
+    missing = get("missing") or []
+    documents = {lang: data.documents_for(missing, lang) for lang in ("zh", "en")}
     texts = {}
     for lang in ("zh", "en"):
-        values = text_values(a, result, data, lang)
-        texts[f"title_{lang}"] = kind[f"title_{lang}"].format(**values)
-        texts[f"detail_{lang}"] = kind[f"detail_{lang}"].format(**values)
+        title, detail = kind[f"title_{lang}"], kind[f"detail_{lang}"]
+        # only the placeholders the texts use, the documents worked out once
+        values = text_values(a, result, data, lang, placeholders(title, detail), documents=documents[lang])
+        texts[f"title_{lang}"] = title.format(**values)
+        texts[f"detail_{lang}"] = detail.format(**values)
     eta = eta_of(a, as_of)
-    missing = a.get("missing") or []
+    source_zh = get("source_zh", "")
     return {
-        "id": f"{a['tier']}:{a['kind']}:{a.get('field') or a['criterion'] or ''}",
-        "tier": a["tier"], "tiers": a.get("tiers", [a["tier"]]), "criterion": a["criterion"],
-        "criteria": a.get("criteria", []), "kind": a["kind"], **texts, "amount": a.get("amount"),
-        "unit": a.get("amount_unit") or a.get("unit"),
+        "id": f"{a['tier']}:{a['kind']}:{get('field') or a['criterion'] or ''}",
+        "tier": a["tier"], "tiers": get("tiers", [a["tier"]]), "criterion": a["criterion"],
+        "criteria": get("criteria", []), "kind": a["kind"], **texts, "amount": get("amount"),
+        "unit": get("amount_unit") or get("unit"),
         "lead_time_months": a["lead_time_months"], "eta": eta.isoformat() if eta else None,
-        "score": a["score"], "source": a.get("source_zh", ""), "source_zh": a.get("source_zh", ""),
-        "source_en": a.get("source_en", ""), "required": a.get("required", True),
-        "fields": missing or ([a["field"]] if a.get("field") else []),
-        "documents_zh": data.documents_for(missing, "zh"), "documents_en": data.documents_for(missing, "en"),
-        "driver": a.get("driver"),
+        "score": a["score"], "source": source_zh, "source_zh": source_zh,
+        "source_en": get("source_en", ""), "required": get("required", True),
+        "fields": missing or ([a["field"]] if get("field") else []),
+        "documents_zh": documents["zh"], "documents_en": documents["en"],
+        "driver": get("driver"),
     }
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import re
+import string
 from collections.abc import Mapping
 
 from webapp import fields
@@ -136,38 +139,73 @@ def readable_pair(value, threshold, unit: str, show, exact) -> tuple[str, str]:
     return shown
 
 
-def text_values(action: dict, result: Mapping, data: AdviceData, lang: str) -> dict:
-    """The placeholders of an action's texts in ``lang``."""
+def text_values(action: dict, result: Mapping, data: AdviceData, lang: str, keys=None, *,
+                documents: list[str] | None = None) -> dict:
+    """The placeholders of an action's texts in ``lang``: all of them, or only those named in ``keys`` (what
+    the texts to fill use, :func:`placeholders`); ``documents``: ``data.documents_for`` of the action's missing
+    inputs in ``lang``, when already worked out."""
     c, tier = action.get("crit") or {}, result["tiers"].get(action["tier"], {})
     item, unit = action.get("item") or {}, action.get("unit", "")
     i = LANGS.index(lang)
     missing = action.get("missing") or []
-    title_tier = result["tiers"].get(action.get("title_tier") or "", {})
-    status_words = {"met": ("符合条件", "finds it eligible"),
-                    "not_met": ("不符合条件", "finds it not eligible"),
-                    "unknown": ("无法判断", "cannot tell")}
     elig = action.get("eligible") or {}
+    keys = _ALL_KEYS if keys is None else keys
 
     def fmt(value):
         if unit == "enum" or isinstance(value, str):  # a choice by its label, never its code
             return format_choice(item.get("metric", ""), value, lang)
         return format_value(value, unit, lang)
 
-    state = elig.get(action.get("title_tier"), "unknown")
-    return {
-        "criterion": ", ".join(action.get("criteria") or [action.get("criterion") or ""]),
-        "criterion_name": c.get(f"name_{lang}", ""), "tier_name": tier.get(f"name_{lang}", action["tier"]),
-        "label": item.get(f"label_{lang}") or data.metric_label(item.get("metric") or "", lang),
-        "value": fmt(item.get("value")),
-        "threshold": fmt(item.get("threshold")),
-        "distance": format_distance(item.get("distance"), unit, lang),
-        "amount": format_value(action.get("amount"), action.get("amount_unit", unit), lang),
-        "target": format_value(action.get("target"), action.get("amount_unit", unit), lang),
-        "op": data.ops.get(item.get("op") or ">=", ("", ""))[i],
-        "fields": ("、" if lang == "zh" else ", ").join(fields.label(m, lang) for m in missing
-                                                       if m in fields.FIELDS),
-        "documents": ("；" if lang == "zh" else "; ").join(data.documents_for(missing, lang)),
-        "months": "—" if action["lead_time_months"] is None else str(action["lead_time_months"]),
-        "title_name": title_tier.get(f"name_{lang}", action.get("title_tier") or ""),
-        "eligible": status_words.get(state, status_words["unknown"])[i],
-    }
+    out = {}
+    if "criterion" in keys:
+        out["criterion"] = ", ".join(action.get("criteria") or [action.get("criterion") or ""])
+    if "criterion_name" in keys:
+        out["criterion_name"] = c.get(f"name_{lang}", "")
+    if "tier_name" in keys:
+        out["tier_name"] = tier.get(f"name_{lang}", action["tier"])
+    if "label" in keys:
+        out["label"] = item.get(f"label_{lang}") or data.metric_label(item.get("metric") or "", lang)
+    if "value" in keys:
+        out["value"] = fmt(item.get("value"))
+    if "threshold" in keys:
+        out["threshold"] = fmt(item.get("threshold"))
+    if "distance" in keys:
+        out["distance"] = format_distance(item.get("distance"), unit, lang)
+    if "amount" in keys:
+        out["amount"] = format_value(action.get("amount"), action.get("amount_unit", unit), lang)
+    if "target" in keys:
+        out["target"] = format_value(action.get("target"), action.get("amount_unit", unit), lang)
+    if "op" in keys:
+        out["op"] = data.ops.get(item.get("op") or ">=", ("", ""))[i]
+    if "fields" in keys:
+        out["fields"] = ("、" if lang == "zh" else ", ").join(fields.label(m, lang) for m in missing
+                                                            if m in fields.FIELDS)
+    if "documents" in keys:
+        out["documents"] = ("；" if lang == "zh" else "; ").join(
+            data.documents_for(missing, lang) if documents is None else documents)
+    if "months" in keys:
+        out["months"] = "—" if action["lead_time_months"] is None else str(action["lead_time_months"])
+    if "title_name" in keys:
+        title_tier = result["tiers"].get(action.get("title_tier") or "", {})
+        out["title_name"] = title_tier.get(f"name_{lang}", action.get("title_tier") or "")
+    if "eligible" in keys:
+        state = elig.get(action.get("title_tier"), "unknown")
+        out["eligible"] = _STATUS_WORDS.get(state, _STATUS_WORDS["unknown"])[i]
+    return out
+
+
+_STATUS_WORDS = {"met": ("符合条件", "finds it eligible"), "not_met": ("不符合条件", "finds it not eligible"),
+                 "unknown": ("无法判断", "cannot tell")}
+_ALL_KEYS = frozenset({"criterion", "criterion_name", "tier_name", "label", "value", "threshold", "distance",
+                       "amount", "target", "op", "fields", "documents", "months", "title_name", "eligible"})
+
+
+@functools.lru_cache(maxsize=4096)
+def placeholders(*texts: str) -> frozenset[str]:
+    """The names of the fields that the ``str.format`` templates ``texts`` fill (``{value}``, ``{x[0]}``: x)."""
+    names = set()
+    for text in texts:
+        for _, name, _, _ in string.Formatter().parse(text):
+            if name:
+                names.add(re.split(r"[.\[]", name, maxsplit=1)[0])
+    return frozenset(names)

@@ -105,12 +105,26 @@ def _opens(result: Mapping, tid: str, book: RuleBook) -> list[dict]:
         table = book.tables.get(tier.get("rules", ""))
         if other == tid or table is None:
             continue
-        for crit in table.criteria.values():
-            if crit.tier == other and crit.kind == "route" and \
-                    any(HELD_FIELD in e.names for e in crit.expressions()):
-                out.append({"tier": other, "criterion": crit.id, "name_zh": tier.get("name_zh", other),
-                            "name_en": tier.get("name_en", other)})
+        for cid in _held_routes(table).get(other, ()):
+            out.append({"tier": other, "criterion": cid, "name_zh": tier.get("name_zh", other),
+                        "name_en": tier.get("name_en", other)})
     return out
+
+
+_HELD_ROUTES: dict[int, tuple[object, dict[str, list[str]]]] = {}
+
+
+def _held_routes(table) -> dict[str, list[str]]:
+    """Per tier of a rule table, its route criteria that test the certificate field, in table order (worked
+    out once per table: the tables do not change once loaded)."""
+    known = _HELD_ROUTES.get(id(table))
+    if known is None or known[0] is not table:
+        routes: dict[str, list[str]] = {}
+        for crit in table.criteria.values():
+            if crit.kind == "route" and any(HELD_FIELD in e.names for e in crit.expressions()):
+                routes.setdefault(crit.tier, []).append(crit.id)
+        known = _HELD_ROUTES[id(table)] = (table, routes)
+    return known[1]
 
 
 def _conditions(ids: list[str], crits: dict, lang: str) -> str:

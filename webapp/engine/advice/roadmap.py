@@ -74,7 +74,7 @@ def fiscal_year(as_of: dt.date) -> int:
 def figures_date(year: int, data: AdviceData) -> dt.date:
     """When the audited figures of fiscal ``year`` can be used: the end of the month after year end."""
     month = int(data.value("figures_available_month"))
-    return dt.date(year + 1, month, calendar.monthrange(year + 1, month)[1])
+    return dt.date(year + 1, month, _month_days(year + 1, month))
 
 
 def add_months(day: dt.date, months: float) -> dt.date:
@@ -82,7 +82,15 @@ def add_months(day: dt.date, months: float) -> dt.date:
     m = int(math.ceil(months - 1e-9))
     y, mo = divmod(day.month - 1 + m, 12)
     year, month = day.year + y, mo + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return dt.date(year, month, min(day.day, _month_days(year, month)))
+
+
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _month_days(year: int, month: int) -> int:
+    """Days in ``month`` of ``year`` (``calendar.monthrange(year, month)[1]`` without the weekday)."""
+    return 29 if month == 2 and calendar.isleap(year) else _DAYS[month - 1]
 
 
 def months_between(a: dt.date, b: dt.date) -> int:
