@@ -14,6 +14,8 @@ from webapp.engine.rules.levers import LeverSolver
 from webapp.engine.rules.rulebook import Criterion
 from webapp.engine.rules.status import MET
 
+# Per rule book's metrics (by id, kept with them): the input fields behind each set of names, worked out once.
+_INPUTS: dict[int, tuple[dict, dict[frozenset[str], list[str]]]] = {}
 _FLAG_COST = 1000  # failing atoms a flag counts for, so that any branch of figures is explained first
 _OPS = {ast.GtE: ">=", ast.Gt: ">", ast.LtE: "<=", ast.Lt: "<", ast.Eq: "==", ast.NotEq: "!=",
         ast.In: "in", ast.NotIn: "not in"}
@@ -27,7 +29,12 @@ class GapFinder:
         self.env = judge.env
         self.metrics = judge.ruleset.metrics
         self._atom_cache: dict = {}
-        self._inputs: dict[frozenset[str], list[str]] = {}
+        kept = _INPUTS.get(id(self.metrics))
+        if kept is None or kept[0] is not self.metrics:
+            if len(_INPUTS) >= 8:  # many rule books in one process (tests): start again
+                _INPUTS.clear()
+            kept = _INPUTS[id(self.metrics)] = (self.metrics, {})
+        self._inputs: dict[frozenset[str], list[str]] = kept[1]   # shared by the finders of one rule book
         self._one = judge.n == 1   # one firm: atoms are worked out in Python scalars, not arrays of one
         self._levers: dict[tuple[str, float], np.ndarray] = {}
         self._solver = LeverSolver(self.metrics, self._point)
