@@ -149,8 +149,8 @@ class Assessment:
             start = block * READINESS_BLOCK
             model = self.model.under(self.ruleset.sme.id)
             stop = min(start + READINESS_BLOCK, len(self.profiles))
-            self._readiness = {block: model.readiness_blocks(self.profiles.iloc[start:stop], judge=self.judge,
-                                                             rows=np.arange(start, stop))}
+            firms = self.profiles if (start, stop) == (0, len(self.profiles)) else self.profiles.iloc[start:stop]
+            self._readiness = {block: model.readiness_blocks(firms, judge=self.judge, rows=np.arange(start, stop))}
         return _copy(self._readiness[block][i - block * READINESS_BLOCK])
 
     def readiness_frame(self) -> pd.DataFrame:

@@ -13,6 +13,7 @@ least-squares fit under both orders).
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -286,7 +287,7 @@ class InformationCalibratedClassifier(ClassifierMixin, BaseEstimator):
             rows = np.flatnonzero(ends)
             p[rows] = self._grids_at(level[rows], score[rows], status[rows])
         partial = np.flatnonzero(~ends)
-        anchors = [k for k in range(1, last) if np.isfinite(self.level_shares_[k])]
+        anchors = [k for k in range(1, last) if math.isfinite(self.level_shares_[k])]
         if len(partial) and anchors:
             at = np.asarray([self.level_shares_[k] for k in anchors])
             pos = np.interp(share[partial], at, np.arange(len(anchors), dtype=float))   # clamped at the ends

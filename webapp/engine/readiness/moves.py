@@ -38,6 +38,7 @@ class _Kinds:
     names = tuple(spec.name for spec in REGISTRY if spec.kind not in ("enum", "text"))
     enums = tuple(spec.name for spec in REGISTRY if spec.kind == "enum")
     texts = tuple(spec.name for spec in REGISTRY if spec.kind == "text")
+    every = frozenset(spec.name for spec in REGISTRY)
 
 
 
@@ -88,7 +89,7 @@ class Columns:
         """Rows ``rows`` of the arrays a verdict was judged from (``Judge(columns=...)``), or None when it
         was judged from a frame (or from some of the fields only); ``names``: only these fields (default all)."""
         columns = judge.env.columns
-        if any(spec.name not in columns for spec in REGISTRY):
+        if not _Kinds.every <= columns.keys():
             return None
         if names is None and judge.n <= _FEW_ROWS:
             return cls._of_few(columns, rows)
