@@ -162,3 +162,20 @@ def test_result_reads_the_judges_arrays_as_the_frame_says(firms, cohorts):
         assert out["benchmarks"] == benchmarks_json(row, cohorts, list(out["benchmarks"]))
         name = row["firm_name"].iat[0]
         assert out["firm_name"] == (None if name is None or name != name else name)
+
+
+def test_stacked_percentiles_are_each_distributions_own(cohorts):
+    """percentiles_of stacks one family's distributions into one pass: every value is the float each
+    distribution gives alone, bit for bit, at zero, negatives, whole and fractional values and extremes."""
+    from webapp.engine.cohorts.distributions import percentiles_of
+
+    rng = np.random.default_rng(12)
+    values = [0.0, -0.5, -1.0, 1.0, 2.0, 0.3, 1e-9, 1e9, 0.999999, 3.5,
+              *rng.lognormal(0, 2, 40), *rng.uniform(-1, 1, 20)]
+    pairs = [(cohorts[cid].distribution(m), float(x)) for cid in cohorts.ids for m in cohorts[cid].metrics
+             if m in METRICS for x in values]
+    found = percentiles_of(pairs)
+    alone = [float(dist.percentile(np.array([x]))[0]) for dist, x in pairs]
+    assert len({type(d) for d, _ in pairs}) >= 4
+    assert np.array_equal(np.array(found), np.array(alone), equal_nan=True)
+    assert [math.copysign(1, v) for v in found] == [math.copysign(1, v) for v in alone]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from webapp.engine.cohorts.dimensions import dimension_scores
+from webapp.engine.cohorts.distributions import percentiles_of
 from webapp.engine.cohorts.geography import cohort_membership, cohorts_for
 from webapp.engine.cohorts.metrics import METRIC_INPUTS, METRICS, metric_row, metric_values
 from webapp.engine.cohorts.store import Cohort, CohortSet
@@ -117,11 +119,17 @@ def benchmarks_json(profile_row_metrics, cohorts: CohortSet, cohort_ids=None) ->
     if cohort_ids is None:
         cohort_ids = cohorts_for(row.get("province"), row.get("city"), available=cohorts.ids)
     values = metric_row(row)
+    wanted = [(cohorts[cid], m) for cid in cohort_ids for m in cohorts[cid].metrics]
+    # the percentiles of every known metric in every cohort, worked out together (one pass per family)
+    known = [(cohort, m) for cohort, m in wanted if m in METRICS and not math.isnan(values.get(m, math.nan))]
+    found = percentiles_of([(cohort.distribution(m), values[m]) for cohort, m in known])
+    percentiles = {(cohort.id, m): p for (cohort, m), p in zip(known, found)}
     out = {}
     for cid in cohort_ids:
         cohort = cohorts[cid]
         stats = cohort.statistics
-        out[cid] = {m: _metric_json(cohort, m, values.get(m, math.nan), stats[m]) for m in cohort.metrics}
+        out[cid] = {m: _metric_json(cohort, m, values.get(m, math.nan), stats[m], percentiles.get((cid, m)))
+                    for m in cohort.metrics}
     return out
 
 
@@ -135,27 +143,33 @@ def _first_row(source) -> Mapping:
     return source
 
 
-def _metric_json(cohort: Cohort, metric: str, value: float, stats: tuple) -> dict:
+def _metric_json(cohort: Cohort, metric: str, value: float, stats: tuple, percentile: float | None) -> dict:
     """One metric of one cohort for one firm; ``cohort_mean`` is the published-comparable figure.
 
-    The percentile is worked out only for the twelve ``METRICS`` (an imported cohort's other columns have a
-    distribution but no firm value).
+    ``percentile`` is the firm's, worked out only for the twelve ``METRICS`` (an imported cohort's other
+    columns have a distribution but no firm value): None otherwise.
     """
     published, statistic, median, mean = stats
-    known = metric in METRICS and not math.isnan(value)
-    percentile = _num(cohort.percentile(metric, np.array([value]))[0]) if known else None
-    return {"value": _num(value), "percentile": percentile, "cohort_mean": _sig(published),
-            "cohort_median": _sig(median), "cohort_mean_statistic": statistic,
+    return {"value": _num(value), "percentile": None if percentile is None else _num(percentile),
+            "cohort_mean": _sig(published), "cohort_median": _sig(median), "cohort_mean_statistic": statistic,
             "firm_mean": _sig(mean), "basis": cohort.basis_for(metric)}
 
 
 def _sig(x, digits: int = 6) -> float | None:
     """A fitted statistic to ``digits`` significant digits (the fit's numerical noise removed)."""
     x = _num(x)
-    return None if x is None else float(f"{x:.{digits}g}")
+    if x is None:
+        return None
+    return _rounded(x, digits) if x != 0 else float(f"{x:.{digits}g}")  # 0.0 and -0.0 are one cache key
+
+
+@functools.lru_cache(maxsize=4096)
+def _rounded(x: float, digits: int) -> float:
+    """``x`` to ``digits`` significant digits; cached, as the statistics are the cohorts' (the same every call)."""
+    return float(f"{x:.{digits}g}")
 
 
 def _num(x) -> float | None:
     """A JSON-safe number: None for NaN."""
     x = float(x)
-    return None if np.isnan(x) else x
+    return None if math.isnan(x) else x

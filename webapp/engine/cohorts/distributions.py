@@ -8,6 +8,8 @@ are continuous. ``data/cohorts/README.md`` documents the families.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import special
 
@@ -198,3 +200,29 @@ class Empirical(Distribution):
 
 
 FAMILIES = {cls.family: cls for cls in (ZIDLogNorm, ZILogNorm, LogitNorm, GrowthLogNorm, Empirical)}
+_STACKED = (ZIDLogNorm, ZILogNorm, LogitNorm, GrowthLogNorm)  # scalar parameters, element-wise formulas
+
+
+def percentiles_of(pairs: list[tuple[Distribution, float]]) -> list[float]:
+    """The percentile of each value under its distribution: ``dist.percentile(np.array([x]))[0]`` for each
+    ``(dist, x)``, with the distributions of one parametric family stacked into one whose parameters are
+    arrays, so one firm's metrics against several cohorts cost one numpy pass per family, not per metric.
+    The formulas are element-wise, so every value is the float it would be alone
+    (tests/engine/test_benchmarks_one_firm.py)."""
+    out: list[float] = [math.nan] * len(pairs)
+    families: dict[type, list[int]] = {}
+    for k, (dist, _) in enumerate(pairs):
+        families.setdefault(type(dist), []).append(k)
+    for cls, where in families.items():
+        dists = [pairs[k][0] for k in where]
+        values = np.array([pairs[k][1] for k in where], dtype="float64")
+        if cls in _STACKED and len(where) > 1:
+            stacked = cls.__new__(cls)
+            stacked.__dict__.update({name: np.array([d.__dict__[name] for d in dists], dtype="float64")
+                                     for name in dists[0].__dict__})
+            found = stacked.percentile(values).tolist()
+        else:
+            found = [float(d.percentile(values[j:j + 1])[0]) for j, d in enumerate(dists)]
+        for k, value in zip(where, found):
+            out[k] = value
+    return out
