@@ -13,7 +13,7 @@ import pytest
 
 from webapp.engine import defaults
 from webapp.engine.readiness.calibration import STATUSES
-from webapp.engine.readiness.forest import tree_scores
+from webapp.engine.readiness.forest import FEW_ROWS, forest_scorer, tree_scores
 from webapp.engine.readiness.population.params import load_population_params
 from webapp.engine.readiness.population.simulate import simulate_population
 from webapp.engine.readiness.train import mask_profiles
@@ -89,6 +89,28 @@ def test_tree_scores_are_decision_function_bit_for_bit(feature_blocks, rules):
             fast = tree_scores(estimator, X)
             assert fast.dtype == np.float64 and fast.shape == (len(X),)
             assert np.array_equal(fast, estimator.decision_function(X)), tier
+
+
+@pytest.mark.parametrize("rules", RULES)
+def test_one_walk_of_every_tier_is_decision_function_bit_for_bit(feature_blocks, rules):
+    """The five tiers' trees walked in one call under a router (a few rows: one firm and its moved copies) give
+    each classifier's decision_function, for 1 to FEW_ROWS rows, with unknown, infinite and huge values."""
+    model, blocks = feature_blocks[rules]
+    estimators = [model.pipelines[t]["classifier"].estimator for t in model.tiers]
+    forest = forest_scorer(estimators)
+    assert forest is not None and forest.n_trees == sum(len(e.estimator._predictors) for e in estimators)
+    rng = np.random.default_rng(3)
+    rows = np.concatenate(blocks)
+    for n in (1, 2, 15, 44, 80, FEW_ROWS):
+        X = np.ascontiguousarray(rows[rng.integers(0, len(rows), n)])
+        for tier, score in zip(model.tiers, forest(X)):
+            assert np.array_equal(score, model.pipelines[tier]["classifier"].estimator.decision_function(X)), (n, tier)
+    # and through the model: probabilities of a few rows (one walk) equal those of the same rows among many
+    few = np.ascontiguousarray(rows[:40])
+    many = np.concatenate([few, rows[:FEW_ROWS]])
+    alone, among = model.probabilities(few, model.tiers), model.probabilities(many, model.tiers)
+    for tier in model.tiers:
+        assert np.array_equal(alone[tier], among[tier][:40]), tier
 
 
 @pytest.mark.parametrize("rules", RULES)

@@ -264,7 +264,8 @@ class InformationCalibratedClassifier(ClassifierMixin, BaseEstimator):
         p = self.certified(X)
         return np.column_stack([1.0 - p, p])
 
-    def certified(self, X, share_level: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    def certified(self, X, share_level: tuple[np.ndarray, np.ndarray] | None = None,
+                  score: np.ndarray | None = None) -> np.ndarray:
         """Calibrated probability of certification per row of ``X`` (the second column of predict_proba).
 
         A partial profile's rate is interpolated linearly in its share of known fields between the grids
@@ -273,12 +274,12 @@ class InformationCalibratedClassifier(ClassifierMixin, BaseEstimator):
         The trees are walked without scikit-learn's per-call checks (:func:`~.forest.tree_scores`), and each
         grid is interpolated once for all the rows that read it with the same status. ``share_level``: the rows'
         share and level (:meth:`_share_level`) when already worked out by a calibrator of the same
-        :meth:`level_key`.
+        :meth:`level_key`; ``score``: the trees' raw score of the rows (``decision_function``), when already walked.
         """
         if "grids_" not in self.__dict__:
             check_is_fitted(self, "grids_")
         X = np.asarray(X, dtype=np.float64)
-        score = tree_scores(self.estimator, X)
+        score = tree_scores(self.estimator, X) if score is None else score
         (share, level), status = share_level or self._share_level(X), self._status(X)
         p = np.zeros(len(X))
         last = self.n_levels - 1

@@ -22,6 +22,7 @@ import pandas as pd
 
 from webapp.engine.readiness.explain import drivers, explain
 from webapp.engine.readiness.features import ReadinessFeatures, complete_profiles
+from webapp.engine.readiness.forest import FEW_ROWS, forest_scorer
 from webapp.engine.readiness.moves import Plan
 from webapp.engine.readiness.train import P_FLOOR, clip_probability, openmp_threads
 from webapp.engine.rules.criteria import Judge
@@ -85,7 +86,7 @@ class ReadinessModel:
     path: Path | None = None
     notes: tuple[str, ...] = field(default=())
     siblings: dict = field(default_factory=dict)
-    _plans: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _plans: dict = field(default_factory=dict, init=False, repr=False, compare=False)   # plans, forest scorers
 
     @property
     def tiers(self) -> tuple[str, ...]:
@@ -201,6 +202,7 @@ class ReadinessModel:
             gates = {t: self.metadata.get("tiers", {}).get(t, {}).get("gate_not_met", False) for t in tiers}
         out = {}
         levels = self._shared_levels(feats, tiers)
+        scores = self._scores(feats, tiers) if levels is not None else None
         for t in tiers:
             p = np.full(len(feats), P_FLOOR)
             rows = ~self.features.gated(feats, t) if gates[t] else slice(None)
@@ -209,9 +211,23 @@ class ReadinessModel:
                 if levels is None:
                     p[rows] = clip_probability(_certified(classifier, feats[rows]))
                 else:
-                    p[rows] = clip_probability(classifier.certified(feats[rows], (levels[0][rows], levels[1][rows])))
+                    p[rows] = clip_probability(classifier.certified(
+                        feats[rows], (levels[0][rows], levels[1][rows]), None if scores is None else scores[t][rows]))
             out[t] = p
         return out
+
+    def _scores(self, feats: np.ndarray, tiers) -> dict[str, np.ndarray] | None:
+        """For a few rows, every tier's tree score from one walk of all their trees (:class:`~.forest.ForestScorer`,
+        made once per tuple of tiers); None for more rows or classifiers it does not reproduce."""
+        if not 0 < len(feats) <= FEW_ROWS or feats.dtype != np.float64:
+            return None
+        key = ("forest", *tiers)
+        if key not in self._plans:
+            self._plans[key] = forest_scorer([self.pipelines[t]["classifier"].estimator for t in tiers])
+        forest = self._plans[key]
+        if forest is None or feats.shape[1] != forest.n_features:
+            return None
+        return dict(zip(tiers, forest(feats)))
 
     def _shared_levels(self, feats: np.ndarray, tiers) -> tuple[np.ndarray, np.ndarray] | None:
         """Every row's share of known fields and level of information, worked out once when the calibrators of
