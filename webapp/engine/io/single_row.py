@@ -69,13 +69,13 @@ def clean_single_row(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.nd
         problem.
     """
     positions: dict[str, int] = {}
-    for position, column in enumerate(frame.columns):
+    for position, column in enumerate(frame.columns.tolist()):  # a list: iterating an Index of str is slow
         if isinstance(column, str) and column in FIELDS:
             positions.setdefault(column, position)
     dtypes = frame.dtypes.tolist()
     kinds: dict = {}  # whether a dtype is numeric, asked once per distinct dtype (a frame has two or three)
     numeric = [kinds[d] if d in kinds else kinds.setdefault(d, _is_numeric(d)) for d in dtypes]
-    values = frame.iloc[0].tolist() if positions else []
+    values = frame.to_numpy(dtype=object)[0].tolist() if positions else []  # the row, without a Series
     try:
         block = np.array([_float_cell(spec, values, numeric, positions.get(spec.name)) for spec in _FLOAT_SPECS])
         others = {spec.name: _other_cell(spec, values, dtypes, positions.get(spec.name)) for spec in _OTHER_SPECS}
@@ -90,7 +90,7 @@ def clean_single_row(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.nd
     enums: list[tuple[pd.Categorical, np.ndarray]] = []
     for name, position in _ENUM_POSITIONS:
         columns[name] = np.array([others[name]], dtype=np.int16)
-        enums.append((pd.Categorical.from_codes(columns[name], dtype=_category_dtype(name)), position))
+        enums.append((_one_category(name, others[name]).copy(), position))
     texts = np.array([[others[name]] for name in _TEXT_FIELDS], dtype=object).reshape(len(_TEXT_FIELDS), 1)
     for name, row in zip(_TEXT_FIELDS, texts):
         columns[name] = row
@@ -180,6 +180,13 @@ def _other_cell(spec: FieldSpec, values: list, dtypes: list, position: int | Non
 def _clean_columns() -> pd.Index:
     """The clean frame's columns: every registry field in registry order."""
     return pd.Index(_FIELD_NAMES)
+
+
+@functools.cache
+def _one_category(name: str, code: int) -> pd.Categorical:
+    """A one-element categorical of an enum field holding choice ``code`` (-1 unknown), made once; callers
+    take a copy (a copy costs a twentieth of ``from_codes``, which checks the codes every time)."""
+    return pd.Categorical.from_codes([code], dtype=_category_dtype(name))
 
 
 @functools.cache
