@@ -278,6 +278,7 @@ class ActionPlanner:
     def _drivers(self, targets) -> None:
         """Readiness drivers: boost the actions on a driver's field, add one where none exists."""
         readiness = self.result.get("readiness") or {}
+        moved: dict[int, frozenset[str]] = {}  # per action (by id), the input fields it moves, found once
         for tid in targets:
             entry = readiness.get(tid) if isinstance(readiness, Mapping) else None
             drivers = entry.get("drivers") if isinstance(entry, Mapping) else None
@@ -286,7 +287,8 @@ class ActionPlanner:
                     continue
                 delta = max(0.0, min(1.0, number(d.get("delta")) or 0.0))
                 bonus = self.data.value("weight_driver") * delta
-                hits = [a for a in self.actions if a["tier"] == tid and d["field"] in _inputs(a, self.book)]
+                hits = [a for a in self.actions if a["tier"] == tid and d["field"] in (
+                    moved[id(a)] if id(a) in moved else moved.setdefault(id(a), _inputs(a, self.book)))]
                 for a in hits:
                     a["impact"] += bonus
                     a["driver"] = d["field"]
