@@ -315,5 +315,12 @@ class MovedJudge(Judge):
         if crit.id not in self.still:
             return super()._judge(crit, tier)
         res = self.base.criteria[crit.id]
-        return dataclasses.replace(res, **{f.name: getattr(res, f.name)[self.origin]
-                                           for f in dataclasses.fields(res) if getattr(res, f.name) is not None})
+        origin = self.origin
+        return type(res)(**{name: None if (value := getattr(res, name)) is None else value[origin]
+                            for name in _field_names(type(res))})
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    """The fields of a result dataclass (each one an array per firm, or None)."""
+    return tuple(f.name for f in dataclasses.fields(kind))
