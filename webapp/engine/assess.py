@@ -317,16 +317,19 @@ def _copy(value):
 
 def _json_value(v):
     """A scalar as JSON wants it: None for unknown, int for whole numbers, float otherwise."""
-    if v is None:
-        return None
-    if isinstance(v, str):
-        return v
-    if isinstance(v, bool | np.bool_):
-        return bool(v)
-    try:
+    if type(v) is float or type(v) is np.float64:  # most values: straight to the number checks
         f = float(v)
-    except (TypeError, ValueError):
-        return str(v)
+    elif v is None:
+        return None
+    elif isinstance(v, str):
+        return v
+    elif isinstance(v, bool | np.bool_):
+        return bool(v)
+    else:
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            return str(v)
     if math.isnan(f):
         return None
     if math.isinf(f):

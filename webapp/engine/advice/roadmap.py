@@ -119,7 +119,7 @@ class Projection:
         self.growth = growth_rates(profile, cap=data.value("growth_cap"))
         self.fallbacks: list[str] = []
         self.values: dict[str, np.ndarray] = {}   # projected fields; any other stays at its value
-        self._level = {name: number(value) for name, value in profile.items()}
+        self._profile = profile  # a field's level is read when asked for (a roadmap asks for a few)
         self._metrics: dict[str, np.ndarray] = {}
         nan = np.full(self.horizon, np.nan)
         rev = self.growth["revenue"]["rate"]
@@ -176,7 +176,7 @@ class Projection:
         """A field over the horizon: its projection, or its value every year (NaN when unknown)."""
         if name in self.values:
             return self.values[name]
-        v = self._level.get(name)
+        v = number(self._profile.get(name))
         return np.full(self.horizon, np.nan if v is None else v)
 
     def metric(self, name: str) -> np.ndarray:
