@@ -14,8 +14,9 @@ from webapp.engine.rules.levers import LeverSolver
 from webapp.engine.rules.rulebook import Criterion
 from webapp.engine.rules.status import MET
 
-# Per rule book's metrics (by id, kept with them): the input fields behind each set of names, worked out once.
-_INPUTS: dict[int, tuple[dict, dict[frozenset[str], list[str]]]] = {}
+# Per rule book's metrics (by id, kept with them): the input fields behind each set of names and the static
+# parts of each condition's description (by node id, kept with the node), worked out once.
+_INPUTS: dict[int, tuple[dict, dict[frozenset[str], list[str]], dict[int, tuple]]] = {}
 _FLAG_COST = 1000  # failing atoms a flag counts for, so that any branch of figures is explained first
 _OPS = {ast.GtE: ">=", ast.Gt: ">", ast.LtE: "<=", ast.Lt: "<", ast.Eq: "==", ast.NotEq: "!=",
         ast.In: "in", ast.NotIn: "not in"}
@@ -33,8 +34,10 @@ class GapFinder:
         if kept is None or kept[0] is not self.metrics:
             if len(_INPUTS) >= 8:  # many rule books in one process (tests): start again
                 _INPUTS.clear()
-            kept = _INPUTS[id(self.metrics)] = (self.metrics, {})
+            kept = _INPUTS[id(self.metrics)] = (self.metrics, {}, {})
         self._inputs: dict[frozenset[str], list[str]] = kept[1]   # shared by the finders of one rule book
+        self._statics: dict[int, tuple] = kept[2]                   # so are the conditions' static parts
+        self._missing_one: dict[frozenset[str], list[str]] = {}
         self._one = judge.n == 1   # one firm: atoms are worked out in Python scalars, not arrays of one
         self._levers: dict[tuple[str, float], np.ndarray] = {}
         self._solver = LeverSolver(self.metrics, self._point)
@@ -60,7 +63,11 @@ class GapFinder:
     def missing(self, names, i: int) -> list[str]:
         """Input fields behind ``names`` that are unknown for firm ``i``."""
         if self._one:
-            return [f for f in self.inputs_of(names) if self._unknown_one(f)]
+            key = frozenset(names)
+            found = self._missing_one.get(key)
+            if found is None:
+                found = self._missing_one[key] = [f for f in self.inputs_of(key) if self._unknown_one(f)]
+            return list(found)
         return [f for f in self.inputs_of(names) if self._unknown(f)[i]]
 
     def _cached(self, kind: str, obj, make):
@@ -153,32 +160,48 @@ class GapFinder:
         text, names = self._node(node)
         item: dict = {"condition": text}
         item["missing"] = self.missing(names, i)
-        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.left, ast.Name) \
-                and isinstance(node.comparators[0], ast.Constant) \
-                and isinstance(node.comparators[0].value, int | float):
-            name, op = node.left.id, _OPS[type(node.ops[0])]
-            threshold = float(node.comparators[0].value)
+        kind, name, op, threshold, labels = self._described(node)
+        if kind == "number":
             value = _num(self.env.point(name)[i]) if name not in self.env.evaluator.enums else None
             item.update(metric=name, op=op, threshold=threshold, value=value, unit=self.unit(name),
-                        direction=direction(op), **self.labels(name))
+                        direction=direction(op), **labels)
             if value is not None:
                 dist = threshold - value if op in (">=", ">") else value - threshold
                 item["distance"] = max(dist, 0.0)
                 lever = self.lever(name, threshold, i) if op in (">=", ">") else None
                 if lever:
                     item["lever"] = lever
+        elif kind == "enum":
+            codes, choices = self.env.evaluator.enums[name]
+            item.update(metric=name, op=op, threshold=list(threshold), direction="not_equal",
+                        value=None if codes[i] < 0 else choices[codes[i]], unit="enum", **labels)
+        elif kind == "name":
+            item.update(metric=name, op="==", threshold=1.0, value=_num(self.env.point(name)[i]),
+                        unit="bool", direction="not_equal", **labels)
+        return item
+
+    def _described(self, node: ast.expr) -> tuple:
+        """What :meth:`describe_atom` reads of a condition whatever the firm (worked out once per node and rule
+        book): its kind (``number``, ``enum``, ``name`` or ``other``), metric, operator, threshold, labels."""
+        entry = self._statics.get(id(node))
+        if entry is not None and entry[0] is node:
+            return entry[1]
+        out: tuple = ("other", None, None, None, None)
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.left, ast.Name) \
+                and isinstance(node.comparators[0], ast.Constant) \
+                and isinstance(node.comparators[0].value, int | float):
+            name = node.left.id
+            out = ("number", name, _OPS[type(node.ops[0])], float(node.comparators[0].value), self.labels(name))
         elif isinstance(node, ast.Compare) and isinstance(node.left, ast.Name) \
                 and node.left.id in self.env.evaluator.enums:
             name = node.left.id
             right = node.comparators[0]
             classes = [e.value for e in right.elts] if isinstance(right, ast.Tuple | ast.List) else [right.value]
-            codes, choices = self.env.evaluator.enums[name]
-            item.update(metric=name, op=_OPS[type(node.ops[0])], threshold=classes, direction="not_equal",
-                        value=None if codes[i] < 0 else choices[codes[i]], unit="enum", **self.labels(name))
+            out = ("enum", name, _OPS[type(node.ops[0])], tuple(classes), self.labels(name))
         elif isinstance(node, ast.Name):
-            item.update(metric=node.id, op="==", threshold=1.0, value=_num(self.env.point(node.id)[i]),
-                        unit="bool", direction="not_equal", **self.labels(node.id))
-        return item
+            out = ("name", node.id, None, None, self.labels(node.id))
+        self._statics[id(node)] = (node, out)
+        return out
 
     def labels(self, name: str) -> dict:
         """zh/en labels of a field or metric."""
