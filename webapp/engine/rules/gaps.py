@@ -38,6 +38,7 @@ class GapFinder:
         self._inputs: dict[frozenset[str], list[str]] = kept[1]   # shared by the finders of one rule book
         self._statics: dict[int, tuple] = kept[2]                   # so are the conditions' static parts
         self._missing_one: dict[frozenset[str], list[str]] = {}
+        self._atoms_of: dict[int, tuple] = {}
         self._one = judge.n == 1   # one firm: atoms are worked out in Python scalars, not arrays of one
         self._levers: dict[tuple[str, float], np.ndarray] = {}
         self._solver = LeverSolver(self.metrics, self._point)
@@ -109,11 +110,14 @@ class GapFinder:
     def atoms(self, node: ast.expr) -> tuple[np.ndarray, list[tuple[ast.expr, np.ndarray]]]:
         """Cost (failing atoms) and the atoms to report, choosing the closest branch of each ``or``; worked out
         for every firm once per expression."""
+        if self._one:  # one firm: a plain dict by node id (kept with the node), no closure per call
+            entry = self._atoms_of.get(id(node))
+            if entry is None or entry[0] is not node:
+                entry = self._atoms_of[id(node)] = (node, self._atoms_one(node))
+            return entry[1]
         return self._cached("atoms", node, lambda: self._atoms(node))
 
     def _atoms(self, node: ast.expr) -> tuple[np.ndarray, list[tuple[ast.expr, np.ndarray]]]:
-        if self._one:
-            return self._atoms_one(node)
         if isinstance(node, ast.BoolOp):
             parts = [self.atoms(v) for v in node.values]
             if isinstance(node.op, ast.And):
