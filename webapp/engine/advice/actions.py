@@ -278,17 +278,17 @@ class ActionPlanner:
     def _drivers(self, targets) -> None:
         """Readiness drivers: boost the actions on a driver's field, add one where none exists."""
         readiness = self.result.get("readiness") or {}
-        moved: dict[int, frozenset[str]] = {}  # per action (by id), the input fields it moves, found once
         for tid in targets:
             entry = readiness.get(tid) if isinstance(readiness, Mapping) else None
             drivers = entry.get("drivers") if isinstance(entry, Mapping) else None
+            # the tier's actions with the input fields each moves, found once for all the tier's drivers
+            mine = [(a, _inputs(a, self.book)) for a in self.actions if a["tier"] == tid] if drivers else []
             for d in drivers or []:
                 if not isinstance(d, Mapping) or not d.get("field"):
                     continue
                 delta = max(0.0, min(1.0, number(d.get("delta")) or 0.0))
                 bonus = self.data.value("weight_driver") * delta
-                hits = [a for a in self.actions if a["tier"] == tid and d["field"] in (
-                    moved[id(a)] if id(a) in moved else moved.setdefault(id(a), _inputs(a, self.book)))]
+                hits = [a for a, moved in mine if d["field"] in moved]
                 for a in hits:
                     a["impact"] += bonus
                     a["driver"] = d["field"]
@@ -305,6 +305,7 @@ class ActionPlanner:
                                "field": d["field"], "item": item, "driver": d["field"]},
                               source={"zh": "就绪度模型提示（不是认定条件）",
                                       "en": "readiness model suggestion (not a rule requirement)"})
+                    mine.append((self.actions[-1], _inputs(self.actions[-1], self.book)))  # later drivers see it
 
 
 def _unit(name: str, unit: str) -> str:
