@@ -11,7 +11,10 @@ whatever share a user leaves empty); each copy goes through ``giantstep batch``;
 ``<tier>_readiness`` is compared with the simulated outcomes in ten bins of predicted probability. Prints the
 reliability table (every bin, and the ones of ``--min-bin`` firms or more judged against ``--tolerance``) and
 exits 1 when such a bin is further than the tolerance from the observed rate. A bin of 100 firms at a rate of
-0.5 has a sampling standard deviation of 0.05 itself, so use a population large enough for its bins.
+0.5 has a sampling standard deviation of 0.05 itself, so use a population large enough for its bins: each bin
+also gets its binomial standard error at the mean prediction and its z-score, and each profile a count of
+the bins more than 2 and 3 standard errors off against what chance gives a calibrated model, so a miss can
+be told from noise. ``--table FILE.csv`` keeps every bin with its z-score.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from webapp.engine.readiness.evaluation import N_BINS, reliability, z_counts
 from webapp.engine.readiness.population.simulate import TIERS
-from webapp.engine.readiness.train import MASKABLE, N_BINS, reliability
+from webapp.engine.readiness.train import MASKABLE
 from webapp.engine.rules.rulebook import load_rule_book
 
 
@@ -77,6 +81,14 @@ def table(results: dict[str, pd.DataFrame], outcomes: pd.DataFrame) -> list[dict
     return rows
 
 
+def chance(rows: list[dict]) -> str:
+    """How many bins are more than 2 and 3 standard errors from their prediction, against what chance gives a
+    calibrated model, not counting bins at the 0.001 floor (see ``z_counts``)."""
+    c = z_counts(rows, 0)
+    return (f"|z| > 2: {c['z_over_2']} of {c['off_floor']} (chance: {c['chance_z_over_2']}), |z| > 3: "
+            f"{c['z_over_3']} (chance: {c['chance_z_over_3']})")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=30_000)
@@ -86,6 +98,7 @@ def main(argv=None) -> int:
     parser.add_argument("--tolerance", type=float, default=0.05)
     parser.add_argument("--hidden", default="0.5",
                         help="Share(s) of input cells the random copies blank, comma-separated (e.g. 0.2,0.5,0.8).")
+    parser.add_argument("--table", type=Path, default=None, help="Write every bin (with se and z) to this CSV.")
     parser.add_argument("--out", type=Path, default=None, help="Keep the files here (default: a temporary folder).")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,34 +118,34 @@ def main(argv=None) -> int:
             _cli("batch", str(source), "-o", str(output), "--top-actions", "no", *rules)
             results[name] = pd.read_csv(output, low_memory=False)
         rows = table(results, frame)
+        if args.table:
+            pd.DataFrame(rows).assign(seed=args.seed, rules=args.rules or "in force").to_csv(args.table, index=False)
         print(f"population {args.rows:,} firms, seed {args.seed}, rules {args.rules or 'in force today'}; "
               f"{time.perf_counter() - started:.0f} s")
         print(f"{'tier':<16} {'profile':<10} {'bin':<8} {'n':>6} {'predicted':>9} {'observed':>9} {'gap':>6} "
-              f"{'3 sd':>6}")
-        failures, beyond_noise = [], []
+              f"{'se':>6} {'z':>6}")
+        failures = []
         for r in rows:
             if r["n"] == 0:
                 continue
             judged = r["n"] >= args.min_bin
-            sd3 = 3 * np.sqrt(r["observed"] * (1 - r["observed"]) / r["n"])   # the bin's own sampling noise
             bad = judged and r["gap"] > args.tolerance
             failures += [r] if bad else []
-            beyond_noise += [r] if bad and r["gap"] > sd3 else []
-            flag = (" OUT" + (" beyond 3 sd" if r["gap"] > sd3 else "")) if bad else ("" if judged else " (small)")
+            flag = (" OUT" + (" beyond 3 se" if abs(r["z"]) > 3 else "")) if bad else ("" if judged else " (small)")
             print(f"{r['tier']:<16} {r['profile']:<10} {r['bin']:<8} {r['n']:>6} {r['mean_predicted']:>9.4f} "
-                  f"{r['observed']:>9.4f} {r['gap']:>6.4f} {sd3:>6.4f}{flag}")
+                  f"{r['observed']:>9.4f} {r['gap']:>6.4f} {r['se']:>6.4f} {r['z']:>+6.2f}{flag}")
         for name in results:   # one line per profile: what the report quotes
             mine = [r for r in rows if r["profile"] == name and r["n"] >= args.min_bin]
             print(f"{name:<10} bins of {args.min_bin}+ firms: {len(mine)}, beyond {args.tolerance}: "
                   f"{sum(r['gap'] > args.tolerance for r in mine)}, largest gap "
                   f"{max((r['gap'] for r in mine), default=0.0):.4f}; bins of 1,000+ firms: "
                   f"{sum(r['n'] >= 1000 for r in mine)}, largest gap "
-                  f"{max((r['gap'] for r in mine if r['n'] >= 1000), default=0.0):.4f}")
-        worst = max((r["gap"] for r in rows if r["n"] >= args.min_bin), default=0.0)
-        judged = sum(r["n"] >= args.min_bin for r in rows)
-        print(f"largest gap over the {judged} bins of {args.min_bin}+ firms: {worst:.4f}; bins beyond "
-              f"{args.tolerance}: {len(failures)}, of which beyond 3 binomial sd of their own rate: "
-              f"{len(beyond_noise)}")
+                  f"{max((r['gap'] for r in mine if r['n'] >= 1000), default=0.0):.4f}; {chance(mine)}")
+        judged = [r for r in rows if r["n"] >= args.min_bin]
+        worst = max((r["gap"] for r in judged), default=0.0)
+        print(f"largest gap over the {len(judged)} bins of {args.min_bin}+ firms: {worst:.4f}; bins beyond "
+              f"{args.tolerance}: {len(failures)}, of which beyond 3 binomial se of their prediction: "
+              f"{sum(abs(r['z']) > 3 for r in failures)}; {chance(judged)}")
     return 1 if failures else 0
 
 

@@ -10,10 +10,19 @@ from webapp import paths
 from webapp.engine.assess import assess
 from webapp.engine.readiness.build import evaluation_seed
 from webapp.engine.readiness.calibration import InformationCalibratedClassifier
+from webapp.engine.readiness.evaluation import HIDDEN_SHARES, PROFILES, ece, hide_fields, noise_band, reliability
+from webapp.engine.readiness.evaluation import calibration_firms as total_calibration_firms
 from webapp.engine.readiness.population.params import load_population_params
 from webapp.engine.readiness.population.simulate import TIERS, simulate_population
 from webapp.engine.readiness.store import load_model
-from webapp.engine.readiness.train import MASKABLE, VARIANTS, ece, mask_profiles, noise_band, reliability
+from webapp.engine.readiness.train import (
+    MASKABLE,
+    TrainConfig,
+    calibration_kinds,
+    fit_tiers,
+    mask_profiles,
+    split_firms,
+)
 from webapp.engine.rules.criteria import MET, NOT_MET, Judge
 from webapp.engine.rules.rulebook import load_rule_book
 
@@ -34,8 +43,10 @@ def test_shipped_artefact_has_one_model_per_sme_rule_set(shipped):
         assert model.rules == rules
         assert model.metadata["data"]["population"]["rules"]["sme"] == rules
         assert set(model.tiers) == set(TIERS)
-        seeds = {model.metadata["training"]["seed"], model.metadata["data"]["population"]["seed"]}
-        assert FRESH_SEED not in seeds and model.metadata["evaluation"]["seed"] == evaluation_seed(
+        seeds = {model.metadata["training"]["seed"], model.metadata["data"]["population"]["seed"],
+                 *(b["seed"] for b in model.metadata["data"]["calibration_population"])}
+        assert FRESH_SEED not in seeds and model.metadata["evaluation"]["seed"] not in seeds
+        assert model.metadata["evaluation"]["seed"] == evaluation_seed(
             model.metadata["training"]["seed"])
 
 
@@ -166,12 +177,6 @@ def test_the_bound_tells_miscalibration_from_chance():
     assert not out_of_bounds([row(99, 0.2, 0.5)], 30_000, 60_000)
 
 
-def _hidden(clean: pd.DataFrame, share: float, rng: np.random.Generator) -> pd.DataFrame:
-    """Each input cell hidden with probability ``share``."""
-    hide = rng.random((len(clean), len(MASKABLE))) < share
-    return clean.assign(**{name: clean[name].mask(hide[:, j]) for j, name in enumerate(MASKABLE)})
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("rules", ["SME-2026", "SME-2022"])
 def test_reliability_on_a_fresh_population(shipped, rules):
@@ -182,11 +187,11 @@ def test_reliability_on_a_fresh_population(shipped, rules):
     firms = 40_000
     pop = simulate_population(firms, seed=FRESH_SEED, rules=rules)
     model = shipped.under(rules)
-    calibration_firms = model.metadata["training"]["split"]["calibration"]
+    calibration_firms = total_calibration_firms(model.metadata)
     rng = np.random.default_rng(FRESH_SEED)
     bad, errors = {}, {}
-    for variant in (*VARIANTS, "random0.2", "random0.8"):
-        masked = (_hidden(pop.profiles, float(variant[6:]), rng) if variant.startswith("random0.")
+    for variant in PROFILES:
+        masked = (hide_fields(pop.profiles, HIDDEN_SHARES[variant], rng) if variant in HIDDEN_SHARES
                   else mask_profiles(pop.profiles, rng, load_population_params().masking, kind=variant,
                                      quick=load_rule_book().select(rules).quick_fields))
         probs = model.predict_proba(masked)
@@ -196,3 +201,31 @@ def test_reliability_on_a_fresh_population(shipped, rules):
             errors[(tier, variant)] = ece(rows)
     assert not any(bad.values()), {k: v for k, v in bad.items() if v}
     assert max(errors.values()) <= 0.02, errors
+
+
+def test_extra_calibration_firms_refit_the_grids_and_leave_the_trees():
+    """Firms added for calibration (blocks of another seed) enter the grids only: the trees score every row as
+    without them, the grids are refitted on the calibration split and the extra firms together (their rows
+    counted per tier), and the gate leaves their certain failures out as it does the split's."""
+    pop = simulate_population(1500, seed=FRESH_SEED + 1, rules="SME-2026")
+    more = simulate_population(1200, seed=FRESH_SEED + 2, rules="SME-2026")
+    ruleset = load_rule_book().select("SME-2026")
+    config = TrainConfig(min_class_rows=5)
+    parts = split_firms(len(pop.profiles), config, np.random.default_rng(3))
+    common = dict(ruleset=ruleset, masking=load_population_params().masking, config=config, seed=3,
+                  tiers=("innovative_sme", "srdi_sme"))
+    alone, info_alone = fit_tiers(pop.profiles, pop.labels, parts, **common)
+    blocks = [(more.profiles.iloc[:600], more.labels.iloc[:600]), (more.profiles.iloc[600:], more.labels.iloc[600:])]
+    both, info_both = fit_tiers(pop.profiles, pop.labels, parts, **common, extra=blocks)
+    feats = alone["srdi_sme"]["features"].features(more.profiles)
+    for tier in common["tiers"]:
+        a, b = alone[tier]["classifier"], both[tier]["classifier"]
+        np.testing.assert_array_equal(a.estimator.decision_function(feats), b.estimator.decision_function(feats))
+        assert "extra_calibration_rows" not in info_alone[tier]
+        extra_rows = info_both[tier]["extra_calibration_rows"]
+        copies = len(calibration_kinds(config))
+        gated = info_both[tier]["gate_not_met"]
+        assert (extra_rows < copies * len(more.profiles)) if gated else extra_rows == copies * len(more.profiles)
+        assert info_both[tier]["extra_not_met_certified"] == 0
+        assert sum(b.level_rows_) == info_both[tier]["calibration_rows"] + extra_rows
+        assert not np.array_equal(a.predict_proba(feats), b.predict_proba(feats))

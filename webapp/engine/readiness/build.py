@@ -9,20 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from webapp.engine.readiness.evaluation import evaluate, summarise
 from webapp.engine.readiness.explain import driver_targets
 from webapp.engine.readiness.model import ReadinessModel
 from webapp.engine.readiness.population.params import load_population_params
 from webapp.engine.readiness.population.simulate import TIERS, simulate_population
-from webapp.engine.readiness.train import (
-    VARIANTS,
-    Timer,
-    TrainConfig,
-    config_dict,
-    evaluate,
-    fit_tiers,
-    split_firms,
-    summarise,
-)
+from webapp.engine.readiness.train import VARIANTS, Timer, TrainConfig, config_dict, fit_tiers, split_firms
 from webapp.engine.rules.rulebook import RuleBook, RuleSet, load_rule_book
 
 SIMULATED, REAL = "simulated population", "real outcomes"
@@ -36,7 +28,7 @@ def _utc_now() -> dt.datetime:
 
 def train_readiness(profiles: pd.DataFrame, labels: pd.DataFrame, *, ruleset: RuleSet, trained_on: str, seed: int,
                     masking: dict, data: dict, config: TrainConfig | None = None, base: ReadinessModel | None = None,
-                    command: str = "giantstep train", held_out: tuple | None = None) -> ReadinessModel:
+                    command: str = "giantstep train", held_out: tuple | None = None, extra=()) -> ReadinessModel:
     """Train, calibrate and evaluate one pipeline per tier; return the model with its metadata.
 
     Parameters
@@ -62,6 +54,8 @@ def train_readiness(profiles: pd.DataFrame, labels: pd.DataFrame, *, ruleset: Ru
     held_out : tuple, optional
         ``(profiles, labels, info)`` of firms the metrics are measured on: a population of a seed never
         used in training. Without it, the ``test`` share of ``profiles`` (``config.test_fraction``).
+    extra : iterable of (pandas.DataFrame, pandas.DataFrame), optional
+        More calibration firms, block by block (profiles, labels): the grids only (see ``fit_tiers``).
 
     Returns
     -------
@@ -72,7 +66,7 @@ def train_readiness(profiles: pd.DataFrame, labels: pd.DataFrame, *, ruleset: Ru
     parts = split_firms(len(profiles), config, np.random.default_rng(seed))
     tiers = [t for t in TIERS if f"{t}_certified" in labels]
     pipelines, info = fit_tiers(profiles, labels, parts, ruleset=ruleset, masking=masking, config=config, seed=seed,
-                                tiers=tiers)
+                                tiers=tiers, extra=extra)
     if not pipelines:
         raise ValueError(f"no tier has at least {config.min_class_rows} certified and {config.min_class_rows} "
                          "not-certified firms in both the training and the calibration split")
@@ -134,11 +128,35 @@ EVALUATION_ROWS = 100_000  # firms of the fresh population the metrics are measu
 # was no better on fresh seeds (bins of a few hundred firms in the sparse middle of full profiles stayed off
 # by up to 0.13) for twice the training time.
 TRAINING_ROWS = 120_000
+# More simulated firms for the calibration grids alone, per training firm (the trees stay as trained on the
+# training population's half): a grid cell of a few hundred calibration rows carries a sampling error of
+# 0.02-0.035 of its own, which is what left the sparse middle of full and partial profiles off on fresh seeds.
+CALIBRATION_FACTOR = 4
+CALIBRATION_BLOCK = 60_000   # firms simulated, masked and reduced to the grids' inputs at a time
 
 
 def evaluation_seed(seed: int) -> int:
     """Seed of the population the metrics are measured on: never one the training population used."""
     return seed + 1
+
+
+def calibration_seeds(seed: int, rows: int) -> list[int]:
+    """Seeds of the extra calibration firms' blocks: ``seed + 2`` on, after the training and evaluation seeds."""
+    return [seed + 2 + i for i in range(-(-rows // CALIBRATION_BLOCK))]
+
+
+def calibration_blocks(rows: int, seed: int, rules: str, params, book) -> tuple[list[dict], object]:
+    """The extra calibration firms as (profiles, labels) blocks, drawn one at a time, and what they are."""
+    seeds = calibration_seeds(seed, rows)
+    info = [{"seed": s, "rows": min(CALIBRATION_BLOCK, rows - i * CALIBRATION_BLOCK)} for i, s in enumerate(seeds)]
+
+    def blocks():
+        for block in info:
+            pop = simulate_population(block["rows"], seed=block["seed"], rules=rules, params=params, rule_book=book)
+            block["sha256"] = pop.info["sha256"]
+            yield pop.profiles, pop.labels
+
+    return info, blocks()
 
 
 def train_default(rows: int | None = None, seed: int | None = None, *, rules: str | None = None,
@@ -180,6 +198,7 @@ def train_default(rows: int | None = None, seed: int | None = None, *, rules: st
 def _train_simulated(rows, seed, rules, params, book, config, command) -> ReadinessModel:
     timer = Timer()
     pop = simulate_population(rows, seed=seed, rules=rules, params=params, rule_book=book)
+    config = config or TrainConfig(calibration_population=CALIBRATION_FACTOR * pop.info["rows"])
     timer.lap("population")
     fresh_seed = evaluation_seed(pop.info["seed"])
     fresh = simulate_population(min(EVALUATION_ROWS, pop.info["rows"]), seed=fresh_seed, rules=rules, params=params,
@@ -187,9 +206,11 @@ def _train_simulated(rows, seed, rules, params, book, config, command) -> Readin
     timer.lap("evaluation_population")
     held_out = (fresh.profiles, fresh.labels, {"kind": "fresh population", "seed": fresh_seed,
                                                "rows": fresh.info["rows"], "sha256": fresh.info["sha256"]})
+    blocks, extra = calibration_blocks(config.calibration_population, pop.info["seed"], rules, params, book)
     model = train_readiness(pop.profiles, pop.labels, ruleset=book.select(rules), trained_on=SIMULATED,
-                            seed=pop.info["seed"], masking=params.masking, data={"population": pop.info},
-                            config=config, command=command, held_out=held_out)
+                            seed=pop.info["seed"], masking=params.masking,
+                            data={"population": pop.info, "calibration_population": blocks},
+                            config=config, command=command, held_out=held_out, extra=extra)
     model.metadata["training"]["seconds"] = {**timer.steps, **model.metadata["training"]["seconds"]}
     return model
 

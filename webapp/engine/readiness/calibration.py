@@ -225,10 +225,21 @@ class InformationCalibratedClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Fit the global grid and one grid per level with enough rows of both outcomes."""
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y).astype(int)
+        return self.fit_scores(*self.inputs(X), y)
+
+    def inputs(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """What the grids read of each row of the feature matrix ``X``: the trees' score, the share of input
+        fields known, the level of information and the tier's status (the fit needs nothing else, so
+        calibration rows can be reduced to these block by block)."""
         if list(self.quick) != sorted(set(self.quick) & set(self.known)):
             raise ValueError("quick columns must be a sorted subset of the known columns")
-        score = self.estimator.decision_function(X)
-        (share, level), status = self._share_level(X), self._status(X)
+        X = np.asarray(X, dtype=np.float64)
+        share, level = self._share_level(X)
+        return self.estimator.decision_function(X), share, level, self._status(X)
+
+    def fit_scores(self, score: np.ndarray, share: np.ndarray, level: np.ndarray, status: np.ndarray, y):
+        """Fit from the calibration rows' :meth:`inputs` and outcomes ``y`` (0/1)."""
+        y = np.asarray(y).astype(int)
 
         def grid(mask):
             prior = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(score[mask], y[mask])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from webapp.engine.readiness.evaluation import z_counts
 from webapp.engine.readiness.features import DECREASING, DERIVED, FREE, INCREASING, NOMINAL, ORDINAL
 
 _VARIANT_NAMES = {"full": "full profile (every field known)",
                   "quick": "quick check (only the quick-check fields, as on the first form page)",
-                  "random": "partial profile (each field hidden with probability 0.5)"}
+                  "random": "partial profile (each field hidden with probability 0.5)",
+                  "random0.2": "partial profile (each field hidden with probability 0.2)",
+                  "random0.8": "partial profile (each field hidden with probability 0.8)"}
 SIM = "simulated"
 
 
@@ -65,6 +68,12 @@ def _data_section(meta: dict) -> list[str]:
                 lines += [f"**{title}**", ""] + _table(
                     ["stratum", "quantity", "cohort", "assumed mean" if assumed else "published (fitted) mean",
                      "simulated holders' mean"], rows)
+        blocks = data.get("calibration_population") or []
+        if blocks:
+            lines += [f"**Calibration firms.** {sum(b['rows'] for b in blocks):,} more simulated firms fit the "
+                      "calibration grids alone (the trees stay as trained above): blocks of seeds "
+                      f"{blocks[0]['seed']}-{blocks[-1]['seed']}, drawn like the population above, never used for "
+                      "the held-out figures below.", ""]
         return lines
     out = data.get("outcomes", {})
     lines = ["### Data: real outcomes", "", f"File `{out.get('file')}` (SHA-256 {str(out.get('sha256'))[:16]}…): "
@@ -85,7 +94,7 @@ def _where_measured(meta: dict) -> str:
 def _metrics_section(meta: dict) -> list[str]:
     tag = _tag(meta)
     lines = ["### Held-out metrics (" + tag + ")", "",
-             f"Measured on {_where_measured(meta)}. Each firm is scored three times: "
+             f"Measured on {_where_measured(meta)}. Each firm is scored once per profile: "
              + "; ".join(f"**{k}** = {v}" for k, v in _VARIANT_NAMES.items()) + ". The baseline is the rules alone: "
              "the engine's status mapped to 1 (met), 0 (not met) or 0.5 (unknown). Log loss clips probabilities to "
              "[0.001, 0.999] (the model's own range), else the baseline's 0 and 1 would give infinite log loss.", ""]
@@ -100,17 +109,26 @@ def _metrics_section(meta: dict) -> list[str]:
                     rows)
     lines += [f"#### Reliability ({tag}, 10 bins of predicted probability)", "",
               "Mean predicted probability against the observed certification rate of the same firms in each bin; "
-              "`gap` is their distance. A bin of 100 firms at a rate of 0.5 has a sampling standard deviation of "
-              "0.05, so only bins of 100 or more firms are judged (the largest such gap per profile is in "
-              "`metrics_summary` as `max_calibration_gap_<profile>`).", ""]
+              "`gap` is their distance, `se` the bin's binomial standard error at its mean prediction, "
+              "sqrt(p(1-p)/n), and `z` the observed rate's distance from the prediction in standard errors. A bin "
+              "of 100 firms at a rate of 0.5 has a standard error of 0.05 by itself, so only bins of 100 or more "
+              "firms are judged (the largest such gap per profile is in `metrics_summary` as "
+              "`max_calibration_gap_<profile>`), and a calibrated model has about 5% of its bins more than 2 "
+              "standard errors off by chance. Bins whose prediction sits at the 0.001 floor (gap under 0.002) "
+              "read a large z for a gap of 0.001 and are not counted.", ""]
+    rows = []
     for tier, by in meta["metrics"].items():
-        rows = [[r["bin"]] + [x for v in by for x in (by[v]["reliability"][i]["n"],
-                                                       by[v]["reliability"][i]["mean_predicted"],
-                                                       by[v]["reliability"][i]["observed"],
-                                                       by[v]["reliability"][i]["gap"])]
-                for i, r in enumerate(by["full"]["reliability"])]
-        header = ["bin"] + [f"{v} {h}" for v in by for h in ("n", "predicted", f"observed ({tag})", "gap")]
-        lines += [f"**{tier}**", ""] + _table(header, rows)
+        for variant, m in by.items():
+            c = z_counts(m["reliability"])
+            rows.append([tier, variant, c["bins"], c["beyond_0.05"], c["max_gap"], c["off_floor"],
+                         f"{c['z_over_2']} ({c['chance_z_over_2']})", f"{c['z_over_3']} ({c['chance_z_over_3']})"])
+    lines += _table(["tier", "profile", "bins of 100+ firms", "beyond 0.05", "largest gap", "bins off the floor",
+                     "|z| > 2 (chance)", "|z| > 3 (chance)"], rows)
+    for tier, by in meta["metrics"].items():
+        rows = [[variant, r["bin"], r["n"], r["mean_predicted"], r["observed"], r["gap"], r.get("se"), r.get("z")]
+                for variant, m in by.items() for r in m["reliability"] if r["n"]]
+        lines += [f"**{tier}**", ""] + _table(["profile", "bin", "n", "predicted", f"observed ({tag})", "gap", "se",
+                                               "z"], rows)
     return lines
 
 
@@ -122,9 +140,10 @@ def _rule_set_section(meta: dict) -> list[str]:
              f"**{meta['trained_on']}**. Firms split {training['split']} (training / calibration / test), seed "
              f"{training['seed']}; {sum(training.get('seconds', {}).values()):.1f} s.", ""]
     rows = [[t, v.get("trained_on"), v.get("rows"), v.get("positives"), v.get("calibration_rows"),
-             v.get("iterations"), v.get("gate_not_met")] for t, v in meta["tiers"].items()]
-    lines += _table(["tier", "trained on", "training rows", "certified rows", "calibration rows", "trees",
-                     "gate_not_met"], rows)
+             v.get("extra_calibration_rows", 0), v.get("iterations"), v.get("gate_not_met")]
+            for t, v in meta["tiers"].items()]
+    lines += _table(["tier", "trained on", "training rows", "certified rows", "calibration rows (split)",
+                     "calibration rows (extra firms)", "trees", "gate_not_met"], rows)
     return lines + _data_section(meta) + _metrics_section(meta)
 
 

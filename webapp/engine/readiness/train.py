@@ -11,20 +11,17 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
-from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.pipeline import Pipeline
 
 from webapp.engine.readiness.calibration import InformationCalibratedClassifier
 from webapp.engine.readiness.features import ReadinessFeatures
 from webapp.engine.readiness.population.draw import UNDRAWN_GROUPS
-from webapp.engine.rules.criteria import MET, NOT_MET
 from webapp.engine.rules.rulebook import RuleSet
 from webapp.fields import REGISTRY
 
 MASKABLE = tuple(s.name for s in REGISTRY if s.kind != "text" and s.group not in UNDRAWN_GROUPS)
 VARIANTS = ("full", "quick", "random")   # evaluation profiles: every field, the quick check, half hidden
 P_FLOOR = 0.001                          # probabilities are reported within [P_FLOOR, 1 - P_FLOOR]
-N_BINS = 10
 
 
 @functools.cache
@@ -63,6 +60,7 @@ class TrainConfig:
     bin_rows: int = 200                       # calibration rows per score bin of a level's grid (at least)
     test_fraction: float = 0.0               # held-out metrics come from a population of a fresh seed
     calibration_fraction: float = 0.5
+    calibration_population: int = 0          # more simulated firms (other seeds) for the calibration grids only
     min_class_rows: int = 20
 
 
@@ -161,14 +159,14 @@ def _without_count(features, feats: np.ndarray) -> np.ndarray:
     return out
 
 
-def _fit_tier(features, f_fit, y_fit, f_cal, y_cal, tier, columns, config, seed):
-    """One tier's calibrated pipeline and its training figures, or None when an outcome is too rare.
+def _fit_trees(features, f_fit, y_fit, f_cal, y_cal, tier, columns, config, seed):
+    """One tier's boosted trees, wrapped in an (unfitted) calibrator, or None when an outcome is too rare.
 
     When no training or calibration row whose rules are certainly not met (and that is known not to hold
     the title) was certified, prediction gives such rows the floor without the trees (``gate_not_met``);
-    the trees and the isotonic maps are then fitted on the other rows only, the ones they will answer for.
-    Calibrating on the gated rows too put their certain failures into the maps' score ranges and dragged
-    down the probabilities of the firms the maps are applied to.
+    the trees and the calibration grids are then fitted on the other rows only, the ones they answer for.
+    Calibrating on the gated rows too put their certain failures into the grids' score ranges and dragged
+    down the probabilities of the firms the grids are applied to.
     """
     known_fit, known_cal = ~np.isnan(y_fit), ~np.isnan(y_cal)
     off_fit, off_cal = known_fit & features.gated(f_fit, tier), known_cal & features.gated(f_cal, tier)
@@ -185,30 +183,64 @@ def _fit_tier(features, f_fit, y_fit, f_cal, y_cal, tier, columns, config, seed)
                                                  edges=config.information_edges, full_share=config.full_share,
                                                  status=status, prior_rows=config.prior_rows,
                                                  bin_rows=config.bin_rows)
-    calibrated.fit(f_cal[use_cal], y_cal[use_cal].astype(int))
-    worst = float(calibrated.predict_proba(f_cal[off_cal])[:, 1].max()) if off_cal.any() else 0.0
     info = {"rows": int(use_fit.sum()), "positives": int(y_fit[use_fit].sum()),
             "calibration_rows": int(use_cal.sum()), "iterations": int(model.n_iter_),
             "gate_not_met": gate, "not_met_rows": int(off_fit.sum() + off_cal.sum()),
-            "not_met_certified": certified_off, "not_met_max_predicted": round(worst, 5)}
-    return Pipeline([("features", features), ("classifier", calibrated)]), info
+            "not_met_certified": certified_off}
+    return calibrated, info, use_cal, off_cal
+
+
+def _compact(calibrated, feats: np.ndarray, y: np.ndarray) -> tuple:
+    """The calibration rows reduced to what the grids read (score, share known, level, status) and outcomes."""
+    score, share, level, status = calibrated.inputs(feats)
+    return score, share.astype(np.float32), level.astype(np.int8), status.astype(np.int8), y.astype(np.int8)
+
+
+def _extra_rows(features, fitted: dict, extra, kinds, masking: dict, rng, quick) -> tuple[dict, dict]:
+    """Calibration rows of the extra firms (blocks of clean profiles and outcomes), compacted per tier.
+
+    The trees are fitted already: each block is masked, its features built and reduced to the grids' inputs
+    before the next is read, so the calibration sample can be many times the training one. Rows the tier's
+    gate answers for are left out as for the calibration split (and counted when certified)."""
+    rows = {tier: [] for tier in fitted}
+    counts = {tier: {"calibration_rows": 0, "not_met_certified": 0} for tier in fitted}
+    for clean, labels in extra:
+        x, y = _copies(clean, labels, kinds, masking, rng, quick)
+        feats = features.features(x)
+        for tier, (calibrated, info, *_) in fitted.items():
+            outcome = y[f"{tier}_certified"].to_numpy(float)
+            use = ~np.isnan(outcome)
+            if info["gate_not_met"]:
+                off = use & features.gated(feats, tier)
+                counts[tier]["not_met_certified"] += int(outcome[off].sum())
+                use &= ~off
+            rows[tier].append(_compact(calibrated, feats[use], outcome[use]))
+            counts[tier]["calibration_rows"] += int(use.sum())
+    return rows, counts
 
 
 def fit_tiers(clean: pd.DataFrame, labels: pd.DataFrame, parts: dict, *, ruleset: RuleSet, masking: dict,
-              config: TrainConfig, seed: int, tiers) -> tuple[dict[str, Pipeline], dict[str, dict]]:
+              config: TrainConfig, seed: int, tiers, extra=()) -> tuple[dict[str, Pipeline], dict[str, dict]]:
     """Fit one calibrated pipeline per tier on masked copies of the training and calibration firms.
+
+    Parameters
+    ----------
+    extra : iterable of (pandas.DataFrame, pandas.DataFrame), optional
+        More calibration firms (clean profiles and ``<tier>_certified`` outcomes, block by block, e.g. a
+        simulated population of other seeds): the grids are fitted on them and the calibration split
+        together, the trees on the training split alone.
 
     Returns
     -------
     pipelines : dict of str to sklearn.pipeline.Pipeline
-        ``features`` (ReadinessFeatures) then ``classifier`` (InformationCalibratedClassifier: isotonic
-        maps per level of information around a frozen HistGradientBoostingClassifier). Tiers lacking
+        ``features`` (ReadinessFeatures) then ``classifier`` (InformationCalibratedClassifier: grids per
+        level of information around a frozen HistGradientBoostingClassifier). Tiers lacking
         ``config.min_class_rows`` of either outcome in either split are left out.
     tier_info : dict
-        Per tier: training rows and positives, boosting iterations, and ``gate_not_met``: True when no
-        training or calibration row whose rules are certainly not met (and that is known not to hold the
-        tier's title, see ``ReadinessFeatures.gated``) was certified. Prediction then gives such rows the
-        floor, 0.001, as the data says, instead of walking the trees.
+        Per tier: training rows and positives, boosting iterations, calibration rows, and ``gate_not_met``:
+        True when no training or calibration row whose rules are certainly not met (and that is known not to
+        hold the tier's title, see ``ReadinessFeatures.gated``) was certified. Prediction then gives such
+        rows the floor, 0.001, as the data says, instead of walking the trees.
     """
     rng = np.random.default_rng(seed)
     features = ReadinessFeatures(rules=ruleset.sme.id).bind(ruleset).fit()
@@ -216,143 +248,40 @@ def fit_tiers(clean: pd.DataFrame, labels: pd.DataFrame, parts: dict, *, ruleset
     fit_x, fit_y = _copies(clean.iloc[parts["train"]], labels.iloc[parts["train"]],
                            [None] * max(int(masking["copies"]), 1), masking, rng, quick)
     lo, hi = config.calibration_hidden   # any share a user may leave empty, not only the training mix's
+    cal_masking = {**masking, "random_lo": lo, "random_hi": hi}
     cal_x, cal_y = _copies(clean.iloc[parts["calibration"]], labels.iloc[parts["calibration"]],
-                           calibration_kinds(config), {**masking, "random_lo": lo, "random_hi": hi}, rng, quick)
+                           calibration_kinds(config), cal_masking, rng, quick)
     f_fit, f_cal = features.features(fit_x), features.features(cal_x)
     raw = features.raw_fields_
     columns = (tuple(range(len(raw))), tuple(j for j, name in enumerate(raw) if name in quick))
-    pipelines, info = {}, {}
+    pipelines, info, fitted = {}, {}, {}
     with openmp_threads():
         for tier in tiers:
-            fitted = _fit_tier(features, f_fit, fit_y[f"{tier}_certified"].to_numpy(float), f_cal,
-                               cal_y[f"{tier}_certified"].to_numpy(float), tier, columns, config, seed)
-            if fitted is not None:
-                pipelines[tier], info[tier] = fitted
+            y_cal = cal_y[f"{tier}_certified"].to_numpy(float)
+            out = _fit_trees(features, f_fit, fit_y[f"{tier}_certified"].to_numpy(float), f_cal, y_cal, tier,
+                             columns, config, seed)
+            if out is not None:
+                fitted[tier] = out
+        own = {tier: [_compact(c, f_cal[use], cal_y[f"{tier}_certified"].to_numpy(float)[use])]
+               for tier, (c, _, use, _) in fitted.items()}
+        more, counts = _extra_rows(features, fitted, extra, calibration_kinds(config), cal_masking,
+                                   np.random.default_rng([seed, 1]), quick)   # own stream: the split's masks stay
+        for tier, (calibrated, tier_info, _, off_cal) in fitted.items():
+            blocks = own[tier] + more[tier]
+            score, share, level, status, y = (np.concatenate([b[i] for b in blocks]) for i in range(5))
+            calibrated.fit_scores(score, share.astype(np.float64), level.astype(np.intp), status.astype(np.intp), y)
+            worst = float(calibrated.predict_proba(f_cal[off_cal])[:, 1].max()) if off_cal.any() else 0.0
+            tier_info = {**tier_info, "not_met_max_predicted": round(worst, 5)}
+            if counts[tier]["calibration_rows"]:
+                tier_info["extra_calibration_rows"] = counts[tier]["calibration_rows"]
+                tier_info["extra_not_met_certified"] = counts[tier]["not_met_certified"]
+            pipelines[tier], info[tier] = Pipeline([("features", features), ("classifier", calibrated)]), tier_info
     return pipelines, info
 
 
 def clip_probability(p: np.ndarray) -> np.ndarray:
     """Keep probabilities inside [P_FLOOR, 1 - P_FLOOR]: the model never claims certainty."""
     return np.clip(p, P_FLOOR, 1.0 - P_FLOOR)
-
-
-def metrics(y: np.ndarray, p: np.ndarray) -> dict:
-    """ROC AUC, Brier score and log loss (probabilities clipped to [0.001, 0.999]) of predictions ``p``."""
-    p = clip_probability(np.asarray(p, dtype=float))
-    y = np.asarray(y, dtype=int)
-    both = 0 < y.sum() < len(y)
-    return {"n": int(len(y)), "positives": int(y.sum()),
-            "roc_auc": round(float(roc_auc_score(y, p)), 4) if both else None,
-            "brier": round(float(brier_score_loss(y, p)), 5),
-            "log_loss": round(float(log_loss(y, p, labels=[0, 1])), 5)}
-
-
-def reliability(y: np.ndarray, p: np.ndarray, bins: int = N_BINS) -> list[dict]:
-    """Ten equal-width bins of predicted probability: firms, mean prediction, observed rate, gap."""
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
-    rows = []
-    for b in range(bins):
-        inside = which == b
-        k = int(inside.sum())
-        mean_p = float(p[inside].mean()) if k else None
-        observed = float(np.mean(y[inside])) if k else None
-        rows.append({"bin": f"{edges[b]:.1f}-{edges[b + 1]:.1f}", "n": k,
-                     "mean_predicted": None if mean_p is None else round(mean_p, 4),
-                     "observed": None if observed is None else round(observed, 4),
-                     "gap": None if k == 0 else round(abs(mean_p - observed), 4)})
-    return rows
-
-
-def rules_baseline(status: np.ndarray) -> np.ndarray:
-    """The rules alone as a probability: met 1, not met 0, unknown 0.5."""
-    return np.where(status == MET, 1.0, np.where(status == NOT_MET, 0.0, 0.5))
-
-
-def evaluate(model, clean: pd.DataFrame, labels: pd.DataFrame, masking: dict, seed: int) -> dict:
-    """Held-out metrics per tier and profile variant (full, quick, random), with the rules-only baseline.
-
-    Parameters
-    ----------
-    model : ReadinessModel
-        Predictions go through ``model.predict_proba``, as the application's do.
-    clean, labels : pandas.DataFrame
-        Held-out firms (complete profiles) and their ``<tier>_certified`` outcomes.
-    masking : dict
-        Masking settings (only ``quick_drop`` matters for the fixed variants).
-    seed : int
-        Seeds the hidden fields of the partial variants.
-
-    Returns
-    -------
-    dict
-        ``{tier: {variant: {"model": metrics, "baseline": metrics, "reliability": [...]}}}``.
-    """
-    rng = np.random.default_rng(seed + 1)
-    out: dict = {tier: {} for tier in model.tiers}
-    for variant in VARIANTS:
-        masked = mask_profiles(clean, rng, masking, kind=variant, quick=model.features.ruleset.quick_fields)
-        judge = model.judge(masked)
-        probs = model.predict_proba(masked, judge=judge)
-        for tier in model.tiers:
-            y = labels[f"{tier}_certified"].to_numpy(float)
-            known = ~np.isnan(y)
-            p, base = probs[tier][known], rules_baseline(judge.tiers[tier].status[known])
-            out[tier][variant] = {"model": metrics(y[known], p), "baseline": metrics(y[known], base),
-                                  "reliability": reliability(y[known], p)}
-    return out
-
-
-MIN_BIN_ROWS = 100   # reliability bins with fewer firms are too noisy to judge (sd 0.05 at p = 0.5 and 100 firms)
-
-
-def max_gap(rows: list[dict], min_rows: int = MIN_BIN_ROWS) -> float | None:
-    """Largest |mean predicted - observed| over the reliability bins of at least ``min_rows`` firms."""
-    gaps = [r["gap"] for r in rows if r["n"] >= min_rows]
-    return max(gaps) if gaps else None
-
-
-def noise_band(row: dict, firms: int, calibration_firms: int, z: float = 3.0) -> float:
-    """How far a reliability bin's observed rate may sit from a calibrated prediction by sampling alone.
-
-    ``z`` binomial standard deviations of the bin's observed rate, widened by sqrt(1 + firms /
-    calibration_firms) for the noise of the calibration firms the prediction was fitted on (the bin's share
-    of them is the same as of the evaluated ``firms``). A bin of 100 firms at a rate of 0.5 has a standard
-    deviation of 0.05 by itself, so a fixed 0.05 bound cannot tell miscalibration from chance in small bins.
-    """
-    p, n = row["observed"], row["n"]
-    return z * float(np.sqrt(p * (1 - p) / n * (1 + firms / max(calibration_firms, 1)))) if n else float("inf")
-
-
-def ece(rows: list[dict]) -> float:
-    """Expected calibration error: the firm-weighted mean of the bins' gaps."""
-    n = sum(r["n"] for r in rows)
-    return round(sum(r["n"] * r["gap"] for r in rows if r["n"]) / n, 4) if n else 0.0
-
-
-def evaluated_on(info: dict) -> str:
-    """What the held-out figures were measured on, in words (every figure of a simulated model is simulated)."""
-    if info.get("kind") == "fresh population":
-        return (f"simulated: a population of seed {info['seed']} never used in training, "
-                f"{info['rows']:,} firms")
-    return f"{info.get('basis', 'real outcomes')}: held-out test split, {info.get('rows', 0):,} firms"
-
-
-def summarise(evaluation: dict, info: dict | None = None) -> dict:
-    """Headline figures per tier: ROC AUC, Brier score and the largest reliability gap (bins of 100+ firms) of
-    the model, and ROC AUC and Brier of the rules alone, per variant; ``evaluated_on`` beside them says what
-    they were measured on (``simulated: ...`` for a model trained on the simulated population)."""
-    out = {}
-    for tier, by in evaluation.items():
-        row = {"evaluated_on": evaluated_on(info or {})}
-        for variant in VARIANTS:
-            for metric in ("roc_auc", "brier"):
-                row[f"{metric}_{variant}"] = by[variant]["model"][metric]
-                row[f"baseline_{metric}_{variant}"] = by[variant]["baseline"][metric]
-            row[f"max_calibration_gap_{variant}"] = max_gap(by[variant]["reliability"])
-            row[f"ece_{variant}"] = ece(by[variant]["reliability"])
-        out[tier] = row
-    return out
 
 
 def config_dict(config: TrainConfig) -> dict:
