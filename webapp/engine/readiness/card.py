@@ -123,9 +123,10 @@ def _metrics_section(meta: dict) -> list[str]:
             rows.append([tier, variant, c["bins"], c["beyond_0.05"], c["max_gap"], c["off_floor"],
                          f"{c['z_over_2']} ({c['chance_z_over_2']})", f"{c['z_over_3']} ({c['chance_z_over_3']})"])
     lines += _table(["tier", "profile", "bins of 100+ firms", "beyond 0.05", "largest gap", "bins off the floor",
-                     "|z| > 2 (chance)", "|z| > 3 (chance)"], rows)
+                     "z beyond ±2 (chance)", "z beyond ±3 (chance)"], rows)
     for tier, by in meta["metrics"].items():
-        rows = [[variant, r["bin"], r["n"], r["mean_predicted"], r["observed"], r["gap"], r.get("se"), r.get("z")]
+        rows = [[variant, r["bin"], r["n"], r["mean_predicted"], r["observed"], r["gap"], r.get("se"),
+                 None if r.get("z") is None else f"{r['z']:+.2f}"]
                 for variant, m in by.items() for r in m["reliability"] if r["n"]]
         lines += [f"**{tier}**", ""] + _table(["profile", "bin", "n", "predicted", f"observed ({tag})", "gap", "se",
                                                "z"], rows)
@@ -206,7 +207,10 @@ def model_card(meta: dict) -> str:
         f"Each training firm appears {meta['training']['masking']['copies']:g} times with fields hidden (all "
         "known, the quick-check fields only, or each field hidden with a random probability), so partial profiles "
         "get honest, wider answers. Per tier: HistGradientBoostingClassifier with monotonic constraints and "
-        "native missing values, then calibration on separate calibration firms, each seen "
+        "native missing values, then calibration on separate calibration firms"
+        + (f" (the training population's calibration share and {config['calibration_population']:,} more "
+           "simulated firms drawn for the grids alone, so a grid cell's own sampling error stays small where "
+           "few firms fall)" if config.get("calibration_population") else "") + ", each seen "
         f"{config['calibration_copies']} times: once complete, once as a quick check and otherwise with a share "
         f"of fields hidden drawn between {_hidden_range(config)}, so every share a user may leave empty is covered. "
         "Calibration is by level of information, read from which fields are known: quick (nothing beyond the "
