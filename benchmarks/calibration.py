@@ -85,7 +85,8 @@ def chance(rows: list[dict]) -> str:
     """How many bins are more than 2 and 3 standard errors from their prediction, against what chance gives a
     calibrated model, not counting bins at the 0.001 floor (see ``z_counts``)."""
     c = z_counts(rows, 0)
-    return (f"|z| > 2: {c['z_over_2']} of {c['off_floor']} (chance: {c['chance_z_over_2']}), |z| > 3: "
+    return (f"beyond 0.05 by chance alone: {c['chance_beyond_0.05']}; "
+            f"|z| > 2: {c['z_over_2']} of {c['off_floor']} (chance: {c['chance_z_over_2']}), |z| > 3: "
             f"{c['z_over_3']} (chance: {c['chance_z_over_3']})")
 
 

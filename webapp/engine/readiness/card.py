@@ -120,10 +120,11 @@ def _metrics_section(meta: dict) -> list[str]:
     for tier, by in meta["metrics"].items():
         for variant, m in by.items():
             c = z_counts(m["reliability"])
-            rows.append([tier, variant, c["bins"], c["beyond_0.05"], c["max_gap"], c["off_floor"],
+            rows.append([tier, variant, c["bins"], f"{c['beyond_0.05']} ({c['chance_beyond_0.05']})", c["max_gap"],
+                         c["off_floor"],
                          f"{c['z_over_2']} ({c['chance_z_over_2']})", f"{c['z_over_3']} ({c['chance_z_over_3']})"])
-    lines += _table(["tier", "profile", "bins of 100+ firms", "beyond 0.05", "largest gap", "bins off the floor",
-                     "z beyond ±2 (chance)", "z beyond ±3 (chance)"], rows)
+    lines += _table(["tier", "profile", "bins of 100+ firms", "beyond 0.05 (chance)", "largest gap",
+                     "bins off the floor", "z beyond ±2 (chance)", "z beyond ±3 (chance)"], rows)
     for tier, by in meta["metrics"].items():
         rows = [[variant, r["bin"], r["n"], r["mean_predicted"], r["observed"], r["gap"], r.get("se"),
                  None if r.get("z") is None else f"{r['z']:+.2f}"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
@@ -57,12 +59,15 @@ CHANCE_Z2, CHANCE_Z3 = 0.0455, 0.0027   # two-sided normal tail beyond 2 and 3 s
 
 
 def z_counts(rows: list[dict], min_rows: int = 100) -> dict:
-    """Bins of ``min_rows``+ firms, how many are beyond 0.05 and the largest gap; of those off the 0.001 floor
+    """Bins of ``min_rows``+ firms, how many are beyond 0.05 (and how many a calibrated model would put there by
+    sampling alone: the sum over bins of P(|normal| > 0.05 / se)) and the largest gap; of those off the 0.001 floor
     (gap 0.002 or more), how many are more than 2 and 3 standard errors from their prediction, against what
     chance gives a calibrated model."""
     judged = [r for r in rows if r["n"] >= min_rows]
     off_floor = [r for r in judged if r["gap"] >= 0.002]
     return {"bins": len(judged), "beyond_0.05": sum(r["gap"] > 0.05 for r in judged),
+            "chance_beyond_0.05": round(sum(math.erfc(0.05 / (r["se"] * math.sqrt(2.0))) for r in judged if r["se"]),
+                                        1),
             "max_gap": max((r["gap"] for r in judged), default=None),
             "off_floor": len(off_floor), "z_over_2": sum(abs(r["z"]) > 2 for r in off_floor),
             "z_over_3": sum(abs(r["z"]) > 3 for r in off_floor),
