@@ -57,7 +57,7 @@ class TrainConfig:
     calibration_copies: int = 5
     calibration_hidden: tuple = (0.05, 0.95)  # range of the share of fields hidden in partial calibration copies
     prior_rows: float = 1.0                   # pseudo-rows shrinking a (status, score) cell to its level's map
-    bin_rows: int = 500                       # calibration rows per score bin of a level's grid (at least)
+    bin_rows: int = 1000                      # calibration rows per score bin of a level's grid (at least)
     test_fraction: float = 0.0               # held-out metrics come from a population of a fresh seed
     calibration_fraction: float = 0.5
     calibration_population: int = 0          # more simulated firms (other seeds) for the calibration grids only
