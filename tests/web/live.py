@@ -15,6 +15,35 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+_RESPONSE = "giantstep.tests.response"   # environ key under which the served response is kept
+
+
+def _keeping_response(app):
+    """The WSGI app, keeping each response's iterable in its environ for :class:`_ClosingHandler`."""
+    def keep(environ, start_response):
+        environ[_RESPONSE] = response = app(environ, start_response)
+        return response
+    return keep
+
+
+def _closing_handler():
+    """werkzeug's request handler, closing the response when the client drops the connection.
+
+    The development server closes a response in a ``finally`` after draining the request; when the client has
+    gone (a browser cancelling a favicon it already has), that drain raises first and the response, with the
+    static file it holds open, is left to the garbage collector, whose ResourceWarning fails a test at random.
+    """
+    from werkzeug.serving import WSGIRequestHandler
+
+    class ClosingHandler(WSGIRequestHandler):
+        def connection_dropped(self, error, environ=None):
+            response = (environ or {}).get(_RESPONSE)
+            if response is not None and hasattr(response, "close"):
+                response.close()
+            super().connection_dropped(error, environ)
+
+    return ClosingHandler
+
 
 @contextlib.contextmanager
 def app_in_thread(instance: Path, config: dict, *, job_consumer: bool = False) -> Iterator[str]:
@@ -29,7 +58,7 @@ def app_in_thread(instance: Path, config: dict, *, job_consumer: bool = False) -
                       **config}, instance_path=str(instance))
     upgrade_database(app)
     consumer = jobqueue.start_consumer(app, workers=1) if job_consumer else None
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _keeping_response(app), threaded=True, request_handler=_closing_handler())
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
