@@ -35,6 +35,8 @@ def population(rows, seed, rules, output):
     for c in info["calibration"]:
         click.echo(f"  {c['tier']:<16} {c['group']:<14} target {c['target']:.2f} achieved {c['achieved']:.3f} "
                    f"({c['members']} firms)", err=True)
+    click.echo(f"outcomes are under {info['rules']['sme']}: assess the file under the same rules, "
+               f"giantstep batch {output} -o OUT --rules {info['rules']['sme']}", err=True)
 
 
 @click.command()

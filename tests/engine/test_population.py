@@ -151,16 +151,18 @@ def test_simulated_little_giants_near_the_published_means(pop, quantity, publish
 def test_population_command_writes_a_reproducible_file(tmp_path):
     """``giantstep population`` writes the profiles, stratum and outcomes, and says how it was calibrated."""
     out = tmp_path / "pop.csv"
-    result = CliRunner().invoke(population_command, ["--rows", "600", "--seed", "5", "-o", str(out)])
+    result = CliRunner().invoke(population_command, ["--rows", "600", "--seed", "5", "--rules", "SME-2022",
+                                                     "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "little_giant" in result.output and "target 0.23" in result.output
+    assert f"giantstep batch {out} -o OUT --rules SME-2022" in result.output   # the rules the outcomes are under
     frame = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert len(frame) == 600
     assert {"stratum", "mode", "little_giant_certified", "revenue", "sector"} <= set(frame.columns)
     clean, errors = validate_profiles(frame)
     assert errors.empty
     again = tmp_path / "again.csv"
-    CliRunner().invoke(population_command, ["--rows", "600", "--seed", "5", "-o", str(again)])
+    CliRunner().invoke(population_command, ["--rows", "600", "--seed", "5", "--rules", "SME-2022", "-o", str(again)])
     assert out.read_bytes() == again.read_bytes()
 
 
