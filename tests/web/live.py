@@ -19,7 +19,7 @@ _RESPONSE = "giantstep.tests.response"   # environ key under which the served re
 
 
 def _keeping_response(app):
-    """The WSGI app, keeping each response's iterable in its environ for :class:`_ClosingHandler`."""
+    """The WSGI app, keeping each response's iterable in its environ for the handler of :func:`_closing_handler`."""
     def keep(environ, start_response):
         environ[_RESPONSE] = response = app(environ, start_response)
         return response
